@@ -1,0 +1,45 @@
+# The two commands of the README: `make run` and `make test`. Everything they need is set up here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+REQS := requirements.txt requirements-dev.txt constraints.txt
+STAMP := $(VENV)/.installed-$(shell cat $(REQS) | cksum | cut -d' ' -f1)
+
+.PHONY: install run test lint worker web messages bench clean
+
+$(STAMP): $(REQS)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed (found: $$($(PYTHON) --version))"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+## make run: set up, migrate, load the demo data once, serve on http://127.0.0.1:8000
+run: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo "Open http://127.0.0.1:8000 and log in with one of the demo logins above."
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## make test: lint, migrations check and the whole test suite
+test: $(STAMP) lint
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## make worker: a Celery worker with the beat scheduler, against REDIS_URL
+worker: $(STAMP)
+	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0) to run a worker."; exit 1; }
+	$(BIN)/celery -A crm worker --beat --loglevel=INFO
+
+## make web: the production web server (gunicorn) on 127.0.0.1:8000
+web: $(STAMP)
+	$(BIN)/gunicorn crm.wsgi:application --bind 127.0.0.1:8000 --workers $${WEB_CONCURRENCY:-3}
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles test-artifacts
