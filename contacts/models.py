@@ -1,0 +1,221 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .querysets import ContactQuerySet, OrganizationQuerySet
+from .validators import validate_fiscal_code, validate_vat_number
+
+
+class Organization(models.Model):
+    """A company we sell to (an "account")."""
+
+    name = models.CharField(_("name"), max_length=200)
+    vat_number = models.CharField(
+        _("VAT number"),
+        max_length=20,
+        blank=True,
+        help_text=_("Italian partita IVA (11 digits) or an EU VAT number with its country prefix."),
+    )
+    fiscal_code = models.CharField(_("fiscal code"), max_length=16, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    sector = models.CharField(_("sector"), max_length=100, blank=True)
+    employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    annual_revenue = models.DecimalField(
+        _("annual revenue"),
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    founded_year = models.PositiveSmallIntegerField(
+        _("year founded"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1800), MaxValueValidator(2100)],
+    )
+    street = models.CharField(_("street address"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=12, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    province = models.CharField(
+        _("province"), max_length=50, blank=True, help_text=_("For Italy, the two-letter code (MI, RM…).")
+    )
+    country = models.CharField(_("country"), max_length=100, blank=True, default="Italia")
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent organization"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="subsidiaries",
+    )
+    description = models.TextField(_("description"), blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="organizations",
+    )
+    external_id = models.CharField(
+        _("external id"), max_length=100, blank=True, help_text=_("Identifier in the system it was imported from.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vat_number"],
+                condition=~Q(vat_number=""),
+                name="organization_vat_unique",
+                violation_error_message=_("Another organization already has this VAT number."),
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="organization_external_id_unique",
+                violation_error_message=_("Another organization already has this external id."),
+            ),
+            models.CheckConstraint(
+                condition=Q(annual_revenue__isnull=True) | Q(annual_revenue__gte=0),
+                name="organization_revenue_not_negative",
+                violation_error_message=_("Annual revenue cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(name=""),
+                name="organization_name_required",
+                violation_error_message=_("An organization needs a name."),
+            ),
+        ]
+        indexes = [
+            models.Index(Lower("name"), name="organization_name_lower_idx"),
+            models.Index(fields=["owner"], name="organization_owner_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("contacts:organization_detail", args=[self.pk])
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def address_lines(self) -> list[str]:
+        locality = " ".join(part for part in [self.postal_code, self.city] if part)
+        if self.province:
+            locality = f"{locality} ({self.province})" if locality else self.province
+        return [line for line in [self.street, locality, self.country] if line]
+
+    def clean(self):
+        errors = {}
+        self.vat_number = self.vat_number.strip().replace(" ", "").upper()
+        self.fiscal_code = self.fiscal_code.strip().replace(" ", "").upper()
+        self.province = self.province.strip()
+        if self.vat_number:
+            try:
+                validate_vat_number(self.vat_number)
+            except ValidationError as exc:
+                errors["vat_number"] = exc.messages
+        if self.fiscal_code:
+            try:
+                validate_fiscal_code(self.fiscal_code)
+            except ValidationError as exc:
+                errors["fiscal_code"] = exc.messages
+        ancestor, seen = self.parent, set()
+        while ancestor is not None and ancestor.pk not in seen:
+            if self.pk and ancestor.pk == self.pk:
+                errors["parent"] = [_("An organization cannot be its own parent, directly or indirectly.")]
+                break
+            seen.add(ancestor.pk)
+            ancestor = ancestor.parent
+        if errors:
+            raise ValidationError(errors)
+
+
+class Contact(models.Model):
+    """A person at an organization (or on their own)."""
+
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=40, blank=True)
+    job_title = models.CharField(_("job title"), max_length=120, blank=True)
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("organization"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contacts",
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contacts",
+    )
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["last_name", "first_name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~(Q(first_name="") & Q(last_name="")),
+                name="contact_name_required",
+                violation_error_message=_("A contact needs a first or a last name."),
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="contact_external_id_unique",
+                violation_error_message=_("Another contact already has this external id."),
+            ),
+        ]
+        indexes = [
+            models.Index(Lower("last_name"), Lower("first_name"), name="contact_name_lower_idx"),
+            models.Index(Lower("email"), name="contact_email_lower_idx"),
+            models.Index(fields=["owner"], name="contact_owner_idx"),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    def get_absolute_url(self):
+        return reverse("contacts:contact_detail", args=[self.pk])
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in [self.first_name, self.last_name] if part)
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None

@@ -1,0 +1,152 @@
+"""Every write to organizations and contacts."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.exceptions import ValidationError
+from core.outbox import event_emit
+
+from .models import Contact, Organization
+
+ORGANIZATION_FIELDS = frozenset(
+    f.name
+    for f in Organization._meta.get_fields()
+    if getattr(f, "editable", False) and f.concrete and f.name not in {"id", "created_at", "updated_at", "archived_at"}
+)
+CONTACT_FIELDS = frozenset(
+    f.name
+    for f in Contact._meta.get_fields()
+    if getattr(f, "editable", False) and f.concrete and f.name not in {"id", "created_at", "updated_at", "archived_at"}
+)
+
+
+def _payload(obj) -> dict:
+    return {"id": obj.pk, "name": str(obj), "owner": obj.owner_id, "archived": obj.archived_at is not None}
+
+
+def _apply(obj, data: dict, allowed: frozenset) -> dict:
+    unknown = set(data) - allowed
+    if unknown:
+        raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
+    changes = {}
+    for field, value in data.items():
+        if isinstance(value, str):
+            value = value.strip()
+        old = getattr(obj, field)
+        if old != value:
+            changes[field] = (old, value)
+            setattr(obj, field, value)
+    return changes
+
+
+@transaction.atomic
+def organization_create(*, user, data: dict) -> Organization:
+    """Create an organization; its owner defaults to the user creating it."""
+    org = Organization(owner=user)
+    _apply(org, data, ORGANIZATION_FIELDS)
+    org.full_clean()
+    org.save()
+    event_emit("organization.created", {"organization": _payload(org), "changed_by": user.pk})
+    return org
+
+
+@transaction.atomic
+def organization_update(*, organization: Organization, user, data: dict) -> Organization:
+    org = Organization.objects.select_for_update().get(pk=organization.pk)
+    changes = _apply(org, data, ORGANIZATION_FIELDS)
+    if changes:
+        org.full_clean()
+        org.save()
+        event_emit(
+            "organization.updated",
+            {"organization": _payload(org), "changed_fields": sorted(changes), "changed_by": user.pk},
+        )
+    org.changes = changes
+    return org
+
+
+def _set_archived(model, obj, *, user, archived: bool, topic: str, refuse_if=None):
+    """Archive or restore ``obj`` (locked), queueing ``<topic>.archived`` / ``<topic>.restored``."""
+    locked = model.objects.select_for_update().get(pk=obj.pk)
+    if archived and refuse_if is not None:
+        refuse_if(locked)
+    if (locked.archived_at is not None) != archived:
+        locked.archived_at = timezone.now() if archived else None
+        locked.save(update_fields=["archived_at", "updated_at"])
+        action = "archived" if archived else "restored"
+        event_emit(f"{topic}.{action}", {topic: _payload(locked), "changed_by": user.pk})
+    return locked
+
+
+def _refuse_organization_with_deals(org):
+    deals = org.opportunities.filter(archived_at__isnull=True).count()
+    if deals:
+        raise ValidationError(
+            _("%(name)s still has %(count)d deal(s). Archive or move them to another organization first.")
+            % {"name": org.name, "count": deals}
+        )
+
+
+def _refuse_contact_with_deals(contact):
+    deals = contact.opportunities.filter(archived_at__isnull=True, organization__isnull=True).count()
+    if deals:
+        raise ValidationError(
+            _("%(name)s is the customer of %(count)d deal(s). Archive those deals first.")
+            % {"name": contact.full_name, "count": deals}
+        )
+
+
+@transaction.atomic
+def organization_archive(*, organization: Organization, user) -> Organization:
+    """Archive an organization. Refused while it still has deals that are not archived."""
+    return _set_archived(
+        Organization,
+        organization,
+        user=user,
+        archived=True,
+        topic="organization",
+        refuse_if=_refuse_organization_with_deals,
+    )
+
+
+@transaction.atomic
+def organization_restore(*, organization: Organization, user) -> Organization:
+    return _set_archived(Organization, organization, user=user, archived=False, topic="organization")
+
+
+@transaction.atomic
+def contact_create(*, user, data: dict) -> Contact:
+    contact = Contact(owner=user)
+    _apply(contact, data, CONTACT_FIELDS)
+    contact.full_clean()
+    contact.save()
+    event_emit("contact.created", {"contact": _payload(contact), "changed_by": user.pk})
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, user, data: dict) -> Contact:
+    obj = Contact.objects.select_for_update().get(pk=contact.pk)
+    changes = _apply(obj, data, CONTACT_FIELDS)
+    if changes:
+        obj.full_clean()
+        obj.save()
+        event_emit(
+            "contact.updated", {"contact": _payload(obj), "changed_fields": sorted(changes), "changed_by": user.pk}
+        )
+    obj.changes = changes
+    return obj
+
+
+@transaction.atomic
+def contact_archive(*, contact: Contact, user) -> Contact:
+    """Archive a contact. Refused while they are the only party of deals that are not archived."""
+    return _set_archived(
+        Contact, contact, user=user, archived=True, topic="contact", refuse_if=_refuse_contact_with_deals
+    )
+
+
+@transaction.atomic
+def contact_restore(*, contact: Contact, user) -> Contact:
+    return _set_archived(Contact, contact, user=user, archived=False, topic="contact")

@@ -1,0 +1,42 @@
+"""Validation of Italian (and EU) business identifiers with python-stdnum."""
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.it import codicefiscale, iva
+
+
+def validate_vat_number(value: str) -> None:
+    """An 11-digit partita IVA (``IT`` prefix optional) or an EU VAT number with its prefix."""
+    compact = value.replace(" ", "").upper()
+    if compact.startswith("IT"):
+        compact = compact[2:]
+    if compact.isdigit():
+        if not iva.is_valid(compact):
+            raise ValidationError(
+                _("%(value)s is not a valid Italian VAT number (partita IVA): check the 11 digits."),
+                params={"value": value},
+                code="invalid_vat",
+            )
+        return
+    try:
+        eu_vat.validate(value)
+    except StdnumError:
+        raise ValidationError(
+            _("%(value)s is not a valid VAT number: use 11 digits or an EU country prefix (DE…, FR…)."),
+            params={"value": value},
+            code="invalid_vat",
+        ) from None
+
+
+def validate_fiscal_code(value: str) -> None:
+    """A codice fiscale: 16 characters for a person, or 11 digits for a company."""
+    compact = value.replace(" ", "").upper()
+    valid = iva.is_valid(compact) if compact.isdigit() else codicefiscale.is_valid(compact)
+    if not valid:
+        raise ValidationError(
+            _("%(value)s is not a valid Italian fiscal code (codice fiscale)."),
+            params={"value": value},
+            code="invalid_fiscal_code",
+        )

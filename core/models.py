@@ -1,0 +1,111 @@
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class OutboxEvent(models.Model):
+    """A side effect (webhook, e-mail, recomputation) written in the same transaction as the change.
+
+    Delivery happens after commit by a Celery task; if the broker is down the row waits here and the
+    periodic sweep delivers it later, so a move or an edit never fails because Redis is away.
+    """
+
+    topic = models.CharField(_("topic"), max_length=100)
+    payload = models.JSONField(_("payload"), default=dict)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=Q(delivered_at__isnull=True),
+                name="outbox_pending_idx",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.topic} #{self.pk}"
+
+
+class ExchangeRate(models.Model):
+    """How much one unit of ``currency`` is worth in the base currency from ``valid_from`` on."""
+
+    currency = models.CharField(_("currency"), max_length=3)
+    valid_from = models.DateField(_("valid from"))
+    rate = models.DecimalField(
+        _("rate"),
+        max_digits=18,
+        decimal_places=8,
+        validators=[MinValueValidator(Decimal("0.00000001"))],
+        help_text=_("Value of one unit of the currency in the base currency."),
+    )
+
+    class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        ordering = ["currency", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "valid_from"], name="exchangerate_unique_day"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="exchangerate_rate_positive"),
+        ]
+
+    def __str__(self):
+        return f"1 {self.currency} = {self.rate} ({self.valid_from})"
+
+
+class PricedLine(models.Model):
+    """Quantity × unit price less a discount: the shape of deal lines and quote lines."""
+
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=12, decimal_places=3, default=Decimal(1), validators=[MinValueValidator(0)]
+    )
+    unit_price = models.DecimalField(
+        _("unit price"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    discount_percent = models.DecimalField(
+        _("discount (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0),
+                name="%(app_label)s_%(class)s_quantity_positive",
+                violation_error_message=_("The quantity must be greater than zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0),
+                name="%(app_label)s_%(class)s_price_not_negative",
+                violation_error_message=_("The unit price cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0, discount_percent__lte=100),
+                name="%(app_label)s_%(class)s_discount_range",
+                violation_error_message=_("The discount must be between 0 and 100%."),
+            ),
+        ]
+
+    @property
+    def net_total(self) -> Decimal:
+        """Quantity × unit price less the discount, rounded to the cent (half up)."""
+        from .currency import quantize_cents
+
+        gross = self.quantity * self.unit_price
+        return quantize_cents(gross * (Decimal(100) - self.discount_percent) / Decimal(100))

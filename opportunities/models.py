@@ -1,0 +1,262 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.currency import quantize_cents
+from core.models import PricedLine
+
+from .querysets import OpportunityQuerySet
+
+
+class OpportunityType(models.TextChoices):
+    NEW_BUSINESS = "new_business", _("New business")
+    EXISTING_BUSINESS = "existing_business", _("Existing business")
+
+
+class LeadSource(models.TextChoices):
+    WEBSITE = "website", _("Website")
+    REFERRAL = "referral", _("Referral")
+    PARTNER = "partner", _("Partner")
+    EVENT = "event", _("Event or trade show")
+    COLD_CALL = "cold_call", _("Cold call")
+    EMAIL_CAMPAIGN = "email_campaign", _("E-mail campaign")
+    ADVERTISING = "advertising", _("Advertising")
+    EXISTING_CUSTOMER = "existing_customer", _("Existing customer")
+    OTHER = "other", _("Other")
+
+
+class Status(models.TextChoices):
+    """Mirrors the kind of the current stage; kept on the row so reports need no join."""
+
+    OPEN = "open", _("Open")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+
+
+class Opportunity(models.Model):
+    """A sales opportunity (deal). Stage, status, probability and closed_at change only through
+    ``pipeline.services.opportunity_move_stage``; other fields through ``opportunities.services``."""
+
+    name = models.CharField(_("name"), max_length=200)
+    organization = models.ForeignKey(
+        "contacts.Organization",
+        verbose_name=_("organization"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opportunities",
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact",
+        verbose_name=_("contact"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opportunities",
+    )
+    pipeline = models.ForeignKey(
+        "pipeline.Pipeline", verbose_name=_("pipeline"), on_delete=models.PROTECT, related_name="opportunities"
+    )
+    stage = models.ForeignKey(
+        "pipeline.Stage", verbose_name=_("stage"), on_delete=models.PROTECT, related_name="opportunities"
+    )
+    status = models.CharField(_("status"), max_length=4, choices=Status.choices, default=Status.OPEN)
+    amount = models.DecimalField(
+        _("amount"), max_digits=14, decimal_places=2, default=Decimal("0.00"), validators=[MinValueValidator(0)]
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    # The amount in settings.CRM_BASE_CURRENCY at the rate of its reference date; empty when no
+    # rate is known. Totals add this, never amounts of different currencies.
+    amount_base = models.DecimalField(
+        _("amount in base currency"), max_digits=16, decimal_places=2, null=True, blank=True, editable=False
+    )
+    expected_close_date = models.DateField(_("expected close date"), null=True, blank=True)
+    probability = models.PositiveSmallIntegerField(
+        _("probability (%)"), validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    probability_is_manual = models.BooleanField(
+        _("probability set by hand"),
+        default=False,
+        help_text=_("When set, moving the deal to another open stage keeps this probability."),
+    )
+    type = models.CharField(
+        _("type"), max_length=20, choices=OpportunityType.choices, default=OpportunityType.NEW_BUSINESS
+    )
+    next_step = models.CharField(_("next step"), max_length=200, blank=True)
+    next_step_date = models.DateField(_("next step date"), null=True, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="opportunities"
+    )
+    lead_source = models.CharField(_("lead source"), max_length=20, choices=LeadSource.choices, blank=True)
+    lost_reason = models.ForeignKey(
+        "pipeline.LostReason",
+        verbose_name=_("lost reason"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opportunities",
+    )
+    lost_note = models.CharField(_("lost note"), max_length=300, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    stage_entered_at = models.DateTimeField(_("in stage since"), default=timezone.now)
+    # Order of the card within its board column (lower first).
+    position = models.IntegerField(_("position"), default=0)
+    # Optimistic concurrency: every write bumps it; a write made on an older copy is refused.
+    version = models.PositiveIntegerField(_("version"), default=1)
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+
+    objects = OpportunityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("opportunity")
+        verbose_name_plural = _("opportunities")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(organization__isnull=False) | Q(contact__isnull=False),
+                name="opportunity_has_customer",
+                violation_error_message=_("An opportunity needs an organization or a contact."),
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0),
+                name="opportunity_amount_not_negative",
+                violation_error_message=_("The amount cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(probability__gte=0, probability__lte=100),
+                name="opportunity_probability_range",
+                violation_error_message=_("The probability must be between 0 and 100."),
+            ),
+            models.CheckConstraint(condition=Q(status__in=["open", "won", "lost"]), name="opportunity_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status="open", closed_at__isnull=True)
+                | Q(status__in=["won", "lost"], closed_at__isnull=False),
+                name="opportunity_closed_at_matches_status",
+                violation_error_message=_("Won and lost deals have a closing date; open deals do not."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="lost") | Q(lost_reason__isnull=False),
+                name="opportunity_lost_has_reason",
+                violation_error_message=_("A lost deal needs a lost reason."),
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="opportunity_external_id_unique",
+                violation_error_message=_("Another opportunity already has this external id."),
+            ),
+        ]
+        indexes = [
+            # Board columns: the cards of a stage in order, archived deals excluded.
+            models.Index(
+                fields=["stage", "position", "id"],
+                condition=Q(archived_at__isnull=True),
+                name="opp_board_idx",
+            ),
+            # Lists and "my deals".
+            models.Index(fields=["owner", "status"], name="opp_owner_status_idx"),
+            # Won/lost reports by closing date.
+            models.Index(fields=["status", "closed_at"], name="opp_status_closed_idx"),
+            # Forecast by expected close date.
+            models.Index(fields=["status", "expected_close_date"], name="opp_status_expected_idx"),
+            models.Index(fields=["organization"], name="opp_organization_idx"),
+            models.Index(fields=["contact"], name="opp_contact_idx"),
+            models.Index(Lower("name"), name="opp_name_lower_idx"),
+            models.Index(fields=["updated_at"], name="opp_updated_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("opportunities:detail", args=[self.pk])
+
+    @property
+    def customer(self):
+        """The organization, else the contact: who the deal is with."""
+        return self.organization or self.contact
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == Status.OPEN
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def weighted_amount(self) -> Decimal:
+        return quantize_cents(self.amount * self.probability / Decimal(100))
+
+    @property
+    def is_stale(self) -> bool:
+        days = self.stage.stale_after_days
+        if not days or not self.is_open:
+            return False
+        return (timezone.now() - self.stage_entered_at).days > days
+
+    def clean(self):
+        errors = {}
+        if not self.organization_id and not self.contact_id:
+            errors["organization"] = [_("Choose an organization or a contact (or both).")]
+        if self.stage_id and self.pipeline_id and self.stage.pipeline_id != self.pipeline_id:
+            errors["stage"] = [_("This stage belongs to another pipeline.")]
+        if (
+            self.contact_id
+            and self.organization_id
+            and self.contact.organization_id
+            and self.contact.organization_id != self.organization_id
+        ):
+            errors["contact"] = [_("This contact works for another organization.")]
+        if self.currency and (len(self.currency) != 3 or not self.currency.isalpha()):
+            errors["currency"] = [_("Use a three-letter ISO currency code, e.g. EUR.")]
+        if errors:
+            raise ValidationError(errors)
+
+
+class OpportunityLine(PricedLine):
+    """A product or service sold in a deal, with quantity, price and discount."""
+
+    opportunity = models.ForeignKey(
+        Opportunity, verbose_name=_("opportunity"), on_delete=models.CASCADE, related_name="lines"
+    )
+    product = models.ForeignKey(
+        "products.Product",
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opportunity_lines",
+    )
+    description = models.CharField(_("description"), max_length=300, blank=True)
+
+    class Meta(PricedLine.Meta):
+        verbose_name = _("opportunity line")
+        verbose_name_plural = _("opportunity lines")
+
+    def __str__(self):
+        return self.description or str(self.product)
+
+    @property
+    def total(self) -> Decimal:
+        return self.net_total

@@ -1,0 +1,36 @@
+"""Every read of opportunities that a page, the API, an export or the board needs."""
+
+from .models import Opportunity
+
+LIST_RELATED = ("organization", "contact", "owner", "stage", "pipeline", "lost_reason")
+
+
+def opportunity_list(*, user, include_archived: bool = False):
+    """Deals ``user`` may see, with what a list row shows joined in (no per-row queries)."""
+    qs = Opportunity.objects.visible_to(user)
+    if not include_archived:
+        qs = qs.active()
+    return qs.select_related(*LIST_RELATED)
+
+
+def opportunity_get(*, user, pk) -> Opportunity:
+    """One deal ``user`` may see, archived included; raises Opportunity.DoesNotExist otherwise."""
+    return Opportunity.objects.visible_to(user).select_related(*LIST_RELATED, "created_by").get(pk=pk)
+
+
+def opportunity_history(*, opportunity: Opportunity):
+    """The stages the deal went through, oldest first, with who moved it."""
+    return opportunity.stage_changes.select_related("from_stage", "to_stage", "changed_by", "lost_reason").order_by(
+        "changed_at", "id"
+    )
+
+
+def opportunity_detail_related(*, opportunity: Opportunity) -> dict:
+    """The related records the detail page lists, each fetched in one query."""
+    return {
+        "lines": opportunity.lines.select_related("product"),
+        "quotes": opportunity.quotes.select_related("owner").order_by("-created_at"),
+        "documents": opportunity.documents.select_related("uploaded_by"),
+        "activities": opportunity.activities.select_related("owner").order_by("done", "due_at", "id"),
+        "history": opportunity_history(opportunity=opportunity),
+    }

@@ -1,0 +1,303 @@
+"""Every write to an opportunity. Stage changes are delegated to ``pipeline.services``."""
+
+import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import DateField, F, OuterRef
+from django.db.models.functions import Cast, Coalesce, Now, Round, TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.currency import base_currency, quantize_cents, rate_subquery, to_base
+from core.exceptions import StaleVersionError, ValidationError
+from core.outbox import event_emit
+from pipeline.models import LostReason, Pipeline, Stage
+from pipeline.services import column_top_position, opportunity_move_stage, stage_change_record, stage_enter
+
+from .events import opportunity_payload
+from .models import Opportunity, OpportunityLine
+
+# Fields a user may change through opportunity_update. Stage, status, probability policy, closing
+# date and version are the stage service's business.
+EDITABLE_FIELDS = frozenset(
+    {
+        "name",
+        "organization",
+        "contact",
+        "amount",
+        "currency",
+        "expected_close_date",
+        "probability",
+        "probability_is_manual",
+        "type",
+        "next_step",
+        "next_step_date",
+        "description",
+        "owner",
+        "lead_source",
+        "lost_note",
+        "external_id",
+    }
+)
+STAGE_FIELDS = frozenset({"stage", "lost_reason"})
+
+
+def opportunity_refresh_amount_base(opp: Opportunity) -> None:
+    """Set ``amount_base`` from the rate valid on the deal's reference date (no save)."""
+    if opp.closed_at:
+        day = timezone.localtime(opp.closed_at).date()
+    else:
+        day = opp.expected_close_date or timezone.localdate()
+    opp.amount_base = to_base(opp.amount, opp.currency, day)
+
+
+def default_pipeline() -> Pipeline:
+    pipeline = Pipeline.objects.filter(is_default=True).first() or Pipeline.objects.order_by("pk").first()
+    if pipeline is None:
+        raise ValidationError({"pipeline": _("There is no pipeline yet: create one first.")})
+    return pipeline
+
+
+def _first_open_stage(pipeline: Pipeline) -> Stage:
+    stage = pipeline.stages.filter(kind=Stage.Kind.OPEN).order_by("order").first()
+    if stage is None:
+        raise ValidationError({"stage": _("This pipeline has no open stage.")})
+    return stage
+
+
+@transaction.atomic
+def opportunity_create(
+    *,
+    user,
+    name: str,
+    owner=None,
+    organization=None,
+    contact=None,
+    pipeline: Pipeline | None = None,
+    stage: Stage | None = None,
+    amount: Decimal = Decimal("0.00"),
+    currency: str | None = None,
+    expected_close_date: datetime.date | None = None,
+    probability: int | None = None,
+    type: str = "",
+    next_step: str = "",
+    next_step_date: datetime.date | None = None,
+    description: str = "",
+    lead_source: str = "",
+    lost_reason: LostReason | None = None,
+    lost_note: str = "",
+    external_id: str = "",
+    created_at: datetime.datetime | None = None,
+    closed_at: datetime.datetime | None = None,
+) -> Opportunity:
+    """Create a deal in ``stage`` (default: the first open stage of the default pipeline).
+
+    A ``probability`` given here counts as set by hand. ``created_at`` and ``closed_at`` let
+    imports keep the dates of the system they come from. Writes the first StageChange row.
+    """
+    if stage is not None and pipeline is not None and stage.pipeline_id != pipeline.pk:
+        raise ValidationError({"stage": _("This stage belongs to another pipeline.")})
+    pipeline = stage.pipeline if stage is not None else (pipeline or default_pipeline())
+    stage = stage or _first_open_stage(pipeline)
+    now = created_at or timezone.now()
+
+    opp = Opportunity(
+        name=(name or "").strip(),
+        owner=owner or user,
+        organization=organization,
+        contact=contact,
+        pipeline=pipeline,
+        amount=amount if amount is not None else Decimal("0.00"),
+        currency=(currency or base_currency()).upper(),
+        expected_close_date=expected_close_date,
+        probability=probability,
+        probability_is_manual=probability is not None,
+        type=type or Opportunity._meta.get_field("type").default,
+        next_step=next_step,
+        next_step_date=next_step_date,
+        description=description,
+        lead_source=lead_source,
+        external_id=external_id,
+        created_by=user,
+        created_at=now,
+    )
+    change = stage_enter(opp, stage, user=user, lost_reason=lost_reason, lost_note=lost_note, at=now)
+    if closed_at is not None and not stage.is_open:
+        opp.closed_at = change.changed_at = closed_at
+    opp.position = column_top_position(stage)
+    opportunity_refresh_amount_base(opp)
+    opp.full_clean()
+    opp.save()
+    stage_change_record(change, user=user)
+    event_emit("opportunity.created", {"opportunity": opportunity_payload(opp)})
+    return opp
+
+
+def _lock_for_write(opportunity: Opportunity | int, expected_version: int | None) -> Opportunity:
+    pk = opportunity.pk if isinstance(opportunity, Opportunity) else opportunity
+    opp = (
+        Opportunity.objects.select_for_update(of=("self",))
+        .select_related("stage", "pipeline", "organization", "contact", "owner", "lost_reason")
+        .get(pk=pk)
+    )
+    if expected_version is not None and opp.version != expected_version:
+        raise StaleVersionError(current=opp, expected_version=expected_version)
+    return opp
+
+
+@transaction.atomic
+def opportunity_update(
+    *, opportunity: Opportunity | int, user, data: dict, expected_version: int | None = None
+) -> Opportunity:
+    """Change fields of a deal. A different ``stage`` in ``data`` goes through the stage service.
+
+    Refuses a stale ``expected_version``; a changed probability counts as set by hand, and
+    ``probability_is_manual=False`` resets it to the stage's default. Returns the saved deal with
+    ``changes`` (field → (old, new)) attached, for the audit trail and the caller's message.
+    """
+    unknown = set(data) - EDITABLE_FIELDS - STAGE_FIELDS
+    if unknown:
+        raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
+    opp = _lock_for_write(opportunity, expected_version)
+    if opp.archived_at is not None:
+        raise ValidationError({"name": _("An archived deal cannot be edited; restore it first.")})
+
+    changes: dict[str, tuple] = {}
+    for field, value in data.items():
+        if field in STAGE_FIELDS or field == "probability_is_manual":
+            continue
+        old = getattr(opp, field)
+        if field == "currency" and value:
+            value = value.upper()
+        if field == "name" and value:
+            value = value.strip()
+        if old != value:
+            changes[field] = (old, value)
+            setattr(opp, field, value)
+
+    manual_before = opp.probability_is_manual
+    if data.get("probability_is_manual") is False:
+        opp.probability_is_manual = False
+        if opp.probability != opp.stage.probability:
+            changes["probability"] = (opp.probability, opp.stage.probability)
+            opp.probability = opp.stage.probability
+    elif "probability" in changes or data.get("probability_is_manual"):
+        opp.probability_is_manual = True
+    if opp.probability_is_manual != manual_before:
+        changes["probability_is_manual"] = (manual_before, opp.probability_is_manual)
+
+    new_stage = data.get("stage")
+    new_reason = data.get("lost_reason")
+    stage_change = None
+    if new_stage is not None and new_stage.pk != opp.stage_id:
+        stage_change = stage_enter(opp, new_stage, user=user, lost_reason=new_reason, lost_note=opp.lost_note)
+        opp.position = column_top_position(new_stage)
+        changes["stage"] = (stage_change.from_stage, new_stage)
+    elif "lost_reason" in data and opp.status == "lost" and new_reason != opp.lost_reason:
+        if new_reason is None:
+            raise ValidationError({"lost_reason": _("A lost deal needs a lost reason.")})
+        changes["lost_reason"] = (opp.lost_reason, new_reason)
+        opp.lost_reason = new_reason
+
+    if not changes:
+        opp.changes = {}
+        return opp
+
+    opp.full_clean()
+    opportunity_refresh_amount_base(opp)
+    opp.version += 1
+    opp.save()
+    if stage_change is not None:
+        stage_change.amount, stage_change.currency = opp.amount, opp.currency
+        stage_change_record(stage_change, user=user)
+    event_emit(
+        "opportunity.updated",
+        {"opportunity": opportunity_payload(opp), "changed_fields": sorted(changes), "changed_by": user.pk},
+    )
+    opp.changes = changes
+    return opp
+
+
+@transaction.atomic
+def opportunity_archive(*, opportunity: Opportunity | int, user, expected_version: int | None = None) -> Opportunity:
+    """Archive ("delete") a deal: it leaves boards, lists and reports; its history stays."""
+    opp = _lock_for_write(opportunity, expected_version)
+    if opp.archived_at is None:
+        opp.archived_at = timezone.now()
+        opp.version += 1
+        opp.save(update_fields=["archived_at", "version", "updated_at"])
+        event_emit("opportunity.archived", {"opportunity": opportunity_payload(opp), "changed_by": user.pk})
+    return opp
+
+
+@transaction.atomic
+def opportunity_restore(*, opportunity: Opportunity | int, user) -> Opportunity:
+    """Bring an archived deal back where it was."""
+    opp = _lock_for_write(opportunity, None)
+    if opp.archived_at is not None:
+        opp.archived_at = None
+        opp.version += 1
+        opp.save(update_fields=["archived_at", "version", "updated_at"])
+        event_emit("opportunity.restored", {"opportunity": opportunity_payload(opp), "changed_by": user.pk})
+    return opp
+
+
+@transaction.atomic
+def opportunity_line_add(
+    *,
+    opportunity: Opportunity,
+    user,
+    product=None,
+    description: str = "",
+    quantity: Decimal = Decimal(1),
+    unit_price: Decimal | None = None,
+    discount_percent: Decimal = Decimal(0),
+) -> OpportunityLine:
+    """Add a product line to a deal; the price defaults to the product's list price."""
+    if unit_price is None:
+        if product is None:
+            raise ValidationError({"unit_price": _("Enter a unit price or choose a product.")})
+        unit_price = product.unit_price
+    line = OpportunityLine(
+        opportunity=opportunity,
+        product=product,
+        description=description or (product.name if product else ""),
+        quantity=quantity,
+        unit_price=unit_price,
+        discount_percent=discount_percent,
+        position=opportunity.lines.count(),
+    )
+    line.full_clean()
+    line.save()
+    return line
+
+
+def opportunity_lines_total(opportunity: Opportunity) -> Decimal:
+    return quantize_cents(sum((line.total for line in opportunity.lines.all()), Decimal(0)))
+
+
+def opportunity_amounts_rebase(*, currency: str) -> int:
+    """Recompute ``amount_base`` of every deal in ``currency`` after its rates changed. One UPDATE."""
+    if currency == base_currency():
+        return Opportunity.objects.filter(currency=currency).update(amount_base=F("amount"))
+    # Closed deals convert at their closing date, open ones at their expected close date (or today).
+    deals = Opportunity.objects.filter(currency=currency).annotate(
+        reference_day=Coalesce(
+            TruncDate("closed_at"), "expected_close_date", Cast(Now(), DateField()), output_field=DateField()
+        )
+    )
+    rate = rate_subquery("currency", OuterRef("reference_day"))
+    return deals.update(amount_base=Round(F("amount") * rate, 2))
+
+
+__all__ = [
+    "opportunity_create",
+    "opportunity_update",
+    "opportunity_move_stage",
+    "opportunity_archive",
+    "opportunity_restore",
+    "opportunity_line_add",
+    "opportunity_amounts_rebase",
+    "opportunity_refresh_amount_base",
+]
