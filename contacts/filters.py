@@ -1,0 +1,49 @@
+"""FilterSets shared by the HTML lists and the API."""
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.filters import StyledFilterSet
+
+from .models import Contact, Organization
+
+
+class OrganizationFilter(StyledFilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    sector = django_filters.CharFilter(lookup_expr="iexact", label=_("Sector"))
+    city = django_filters.CharFilter(lookup_expr="icontains", label=_("City"))
+    owner = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.filter(is_active=True))
+
+    class Meta:
+        model = Organization
+        fields = ["q", "sector", "city", "owner"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(vat_number__icontains=value) | Q(city__icontains=value))
+
+
+class ContactFilter(StyledFilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    organization = django_filters.NumberFilter(field_name="organization_id", widget=forms.HiddenInput)
+    owner = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.filter(is_active=True))
+
+    class Meta:
+        model = Contact
+        fields = ["q", "organization", "owner"]
+
+    def search(self, queryset, name, value):
+        terms = value.split()
+        for term in terms:
+            queryset = queryset.filter(
+                Q(first_name__icontains=term)
+                | Q(last_name__icontains=term)
+                | Q(email__icontains=term)
+                | Q(organization__name__icontains=term)
+            )
+        return queryset

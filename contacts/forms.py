@@ -1,0 +1,63 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from core.forms import StyledFormMixin
+
+from .models import Contact, Organization
+
+
+def _active_users():
+    return get_user_model().objects.filter(is_active=True)
+
+
+class OrganizationForm(StyledFormMixin, forms.ModelForm):
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = Organization
+        fields = [
+            "name",
+            "vat_number",
+            "fiscal_code",
+            "sector",
+            "website",
+            "email",
+            "phone",
+            "employees",
+            "annual_revenue",
+            "founded_year",
+            "street",
+            "postal_code",
+            "city",
+            "province",
+            "country",
+            "parent",
+            "owner",
+            "description",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        parents = Organization.objects.visible_to(user).active()
+        if self.instance.pk:
+            parents = parents.exclude(pk=self.instance.pk)
+        self.fields["parent"].queryset = parents
+        self.fields["owner"].queryset = _active_users()
+        if not self.instance.pk:
+            self.fields["owner"].initial = user.pk
+
+
+class ContactForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["first_name", "last_name", "job_title", "organization", "email", "phone", "mobile", "owner", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = Organization.objects.visible_to(user).active()
+        self.fields["owner"].queryset = _active_users()
+        if not self.instance.pk:
+            self.fields["owner"].initial = user.pk

@@ -1,0 +1,159 @@
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import can_edit
+from core.views import archive_toggle, form_page, list_page, paginate
+from opportunities.selectors import opportunity_list
+
+from . import selectors, services
+from .filters import ContactFilter, OrganizationFilter
+from .forms import ContactForm, OrganizationForm
+from .models import Contact, Organization
+
+
+def _organization_or_404(user, pk, *, for_edit=False):
+    try:
+        org = selectors.organization_get(user=user, pk=pk)
+    except Organization.DoesNotExist:
+        raise Http404 from None
+    if for_edit and not can_edit(user, org):
+        raise Http404
+    return org
+
+
+def _contact_or_404(user, pk, *, for_edit=False):
+    try:
+        contact = selectors.contact_get(user=user, pk=pk)
+    except Contact.DoesNotExist:
+        raise Http404 from None
+    if for_edit and not can_edit(user, contact):
+        raise Http404
+    return contact
+
+
+@login_required
+def organization_list(request):
+    return list_page(
+        request,
+        selector=selectors.organization_list,
+        filterset_class=OrganizationFilter,
+        template="contacts/organization_list.html",
+    )
+
+
+@login_required
+def organization_detail(request, pk):
+    org = _organization_or_404(request.user, pk)
+    context = {
+        "org": org,
+        "can_edit": can_edit(request.user, org),
+        "contacts": org.contacts.visible_to(request.user).active().select_related("owner"),
+        "deals": paginate(request, opportunity_list(user=request.user).filter(organization=org), 10),
+        "subsidiaries": org.subsidiaries.visible_to(request.user).active(),
+        "activities": org.activities.select_related("owner").order_by("done", "due_at")[:20],
+        "documents": org.documents.select_related("uploaded_by")[:20],
+    }
+    return render(request, "contacts/organization_detail.html", context)
+
+
+@login_required
+def organization_create(request):
+    return form_page(
+        request,
+        form=OrganizationForm(request.POST or None, user=request.user),
+        save=lambda form: services.organization_create(user=request.user, data=form.cleaned_data),
+        template="contacts/organization_form.html",
+        success_message=lambda org: _("Organization “%(name)s” created.") % {"name": org.name},
+    )
+
+
+@login_required
+def organization_edit(request, pk):
+    org = _organization_or_404(request.user, pk, for_edit=True)
+    return form_page(
+        request,
+        form=OrganizationForm(request.POST or None, instance=org, user=request.user),
+        save=lambda form: services.organization_update(organization=org, user=request.user, data=form.cleaned_data),
+        template="contacts/organization_form.html",
+        success_message=_("Changes saved."),
+        context={"org": org},
+    )
+
+
+@login_required
+@require_POST
+def organization_archive(request, pk):
+    org = _organization_or_404(request.user, pk, for_edit=True)
+    return archive_toggle(
+        request,
+        org,
+        archive=lambda: services.organization_archive(organization=org, user=request.user),
+        restore=lambda: services.organization_restore(organization=org, user=request.user),
+        archived_message=_("Organization archived. A manager can restore it."),
+        restored_message=_("Organization restored."),
+    )
+
+
+@login_required
+def contact_list(request):
+    return list_page(
+        request,
+        selector=selectors.contact_list,
+        filterset_class=ContactFilter,
+        template="contacts/contact_list.html",
+    )
+
+
+@login_required
+def contact_detail(request, pk):
+    contact = _contact_or_404(request.user, pk)
+    context = {
+        "contact": contact,
+        "can_edit": can_edit(request.user, contact),
+        "deals": opportunity_list(user=request.user).filter(contact=contact)[:50],
+        "activities": contact.activities.select_related("owner").order_by("done", "due_at")[:20],
+        "documents": contact.documents.select_related("uploaded_by")[:20],
+    }
+    return render(request, "contacts/contact_detail.html", context)
+
+
+@login_required
+def contact_create(request):
+    initial = {"organization": request.GET["organization"]} if request.GET.get("organization") else {}
+    return form_page(
+        request,
+        form=ContactForm(request.POST or None, user=request.user, initial=initial),
+        save=lambda form: services.contact_create(user=request.user, data=form.cleaned_data),
+        template="contacts/contact_form.html",
+        success_message=lambda contact: _("Contact “%(name)s” created.") % {"name": contact.full_name},
+    )
+
+
+@login_required
+def contact_edit(request, pk):
+    contact = _contact_or_404(request.user, pk, for_edit=True)
+    return form_page(
+        request,
+        form=ContactForm(request.POST or None, instance=contact, user=request.user),
+        save=lambda form: services.contact_update(contact=contact, user=request.user, data=form.cleaned_data),
+        template="contacts/contact_form.html",
+        success_message=_("Changes saved."),
+        context={"contact": contact},
+    )
+
+
+@login_required
+@require_POST
+def contact_archive(request, pk):
+    contact = _contact_or_404(request.user, pk, for_edit=True)
+    return archive_toggle(
+        request,
+        contact,
+        archive=lambda: services.contact_archive(contact=contact, user=request.user),
+        restore=lambda: services.contact_restore(contact=contact, user=request.user),
+        archived_message=_("Contact archived. A manager can restore it."),
+        restored_message=_("Contact restored."),
+    )

@@ -1,0 +1,69 @@
+"""Small helpers shared by the HTML views of every app, so each view reads as what it does."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+
+from .exceptions import DomainError
+
+
+def paginate(request, queryset, per_page: int | None = None):
+    """The requested page of ``queryset``; a bad or too-large page number gives the last page."""
+    paginator = Paginator(queryset, per_page or settings.CRM_LIST_PAGE_SIZE)
+    return paginator.get_page(request.GET.get("page"))
+
+
+def form_add_errors(form, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on the named fields where the form has them."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def list_page(request, *, selector, filterset_class, template):
+    """A filtered, paginated list; ``?archived=1`` lists the archived records instead."""
+    archived = request.GET.get("archived") == "1"
+    queryset = selector(user=request.user, include_archived=archived)
+    if archived:
+        queryset = queryset.filter(archived_at__isnull=False)
+    filterset = filterset_class(request.GET, queryset=queryset, request=request)
+    page = paginate(request, filterset.qs)
+    context = {"filter": filterset, "page": page, "objects": page.object_list, "archived": archived}
+    return render(request, template, context)
+
+
+def form_page(request, *, form, save, template, success_message, context=None):
+    """Validate ``form`` and hand its data to ``save`` (which calls a service).
+
+    A service's ValidationError shows on the form's fields; a DomainError (a stale copy, say) on the
+    form itself. On success: a message and a redirect to the saved record.
+    """
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = save(form)
+        except ValidationError as exc:
+            form_add_errors(form, exc)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, success_message(saved) if callable(success_message) else success_message)
+            return redirect(saved)
+    return render(request, template, {"form": form, **(context or {})})
+
+
+def archive_toggle(request, obj, *, archive, restore, archived_message, restored_message):
+    """POST handler of the archive / restore button: calls the service, reports, goes back."""
+    try:
+        if request.POST.get("restore"):
+            restore()
+            messages.success(request, restored_message)
+        else:
+            archive()
+            messages.success(request, archived_message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(obj)

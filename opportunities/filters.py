@@ -1,0 +1,66 @@
+"""The opportunity FilterSet, shared by the HTML list, the board and the API."""
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.filters import StyledFilterSet
+from pipeline.models import Pipeline, Stage
+
+from .models import LeadSource, Opportunity, OpportunityType, Status
+
+
+class OpportunityFilter(StyledFilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    pipeline = django_filters.ModelChoiceFilter(queryset=Pipeline.objects.all(), label=_("Pipeline"))
+    stage = django_filters.ModelChoiceFilter(queryset=Stage.objects.select_related("pipeline"), label=_("Stage"))
+    status = django_filters.ChoiceFilter(choices=Status.choices, label=_("Status"))
+    owner = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.filter(is_active=True), label=_("Owner"))
+    type = django_filters.ChoiceFilter(choices=OpportunityType.choices, label=_("Type"))
+    lead_source = django_filters.ChoiceFilter(choices=LeadSource.choices, label=_("Lead source"))
+    # By id (links from an organization's or contact's page): a <select> of every company would not scale.
+    organization = django_filters.NumberFilter(field_name="organization_id", widget=forms.HiddenInput)
+    contact = django_filters.NumberFilter(field_name="contact_id", widget=forms.HiddenInput)
+    amount_min = django_filters.NumberFilter(field_name="amount", lookup_expr="gte", label=_("Amount from"))
+    amount_max = django_filters.NumberFilter(field_name="amount", lookup_expr="lte", label=_("Amount to"))
+    close_after = django_filters.DateFilter(
+        field_name="expected_close_date",
+        lookup_expr="gte",
+        label=_("Expected close from"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    close_before = django_filters.DateFilter(
+        field_name="expected_close_date",
+        lookup_expr="lte",
+        label=_("Expected close to"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("name", "name"),
+            ("amount", "amount"),
+            ("expected_close_date", "expected_close_date"),
+            ("probability", "probability"),
+            ("created_at", "created_at"),
+            ("updated_at", "updated_at"),
+        ),
+        label=_("Order by"),
+    )
+
+    class Meta:
+        model = Opportunity
+        fields = []
+
+    def search(self, queryset, name, value):
+        for term in value.split():
+            queryset = queryset.filter(
+                Q(name__icontains=term)
+                | Q(organization__name__icontains=term)
+                | Q(contact__last_name__icontains=term)
+                | Q(contact__first_name__icontains=term)
+                | Q(next_step__icontains=term)
+            )
+        return queryset

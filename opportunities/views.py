@@ -1,0 +1,124 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import can_edit
+from core.exceptions import StaleVersionError
+from core.views import archive_toggle, form_page, list_page
+from pipeline.services import opportunity_move_stage
+
+from . import selectors, services
+from .filters import OpportunityFilter
+from .forms import MoveForm, OpportunityForm
+from .models import Opportunity
+
+
+def _opportunity_or_404(user, pk, *, for_edit=False) -> Opportunity:
+    try:
+        opp = selectors.opportunity_get(user=user, pk=pk)
+    except Opportunity.DoesNotExist:
+        raise Http404 from None
+    if for_edit and not can_edit(user, opp):
+        raise Http404
+    return opp
+
+
+@login_required
+def opportunity_list(request):
+    return list_page(
+        request,
+        selector=selectors.opportunity_list,
+        filterset_class=OpportunityFilter,
+        template="opportunities/opportunity_list.html",
+    )
+
+
+@login_required
+def opportunity_detail(request, pk):
+    opp = _opportunity_or_404(request.user, pk)
+    editable = can_edit(request.user, opp)
+    context = {
+        "opp": opp,
+        "can_edit": editable,
+        "move_form": MoveForm(opportunity=opp) if editable and not opp.is_archived else None,
+        **selectors.opportunity_detail_related(opportunity=opp),
+    }
+    return render(request, "opportunities/opportunity_detail.html", context)
+
+
+@login_required
+def opportunity_create(request):
+    initial = {key: request.GET[key] for key in ("organization", "contact", "stage") if request.GET.get(key)}
+    return form_page(
+        request,
+        form=OpportunityForm(request.POST or None, user=request.user, initial=initial),
+        save=lambda form: services.opportunity_create(user=request.user, **form.service_data()),
+        template="opportunities/opportunity_form.html",
+        success_message=lambda opp: _("Deal “%(name)s” created.") % {"name": opp.name},
+    )
+
+
+@login_required
+def opportunity_edit(request, pk):
+    opp = _opportunity_or_404(request.user, pk, for_edit=True)
+    if opp.is_archived:
+        messages.error(request, _("An archived deal cannot be edited; restore it first."))
+        return redirect(opp)
+    return form_page(
+        request,
+        form=OpportunityForm(request.POST or None, instance=opp, user=request.user),
+        save=lambda form: services.opportunity_update(
+            opportunity=opp,
+            user=request.user,
+            data=form.service_data(),
+            expected_version=form.cleaned_data.get("version"),
+        ),
+        template="opportunities/opportunity_form.html",
+        success_message=_("Changes saved."),
+        context={"opp": opp},
+    )
+
+
+@login_required
+@require_POST
+def opportunity_move(request, pk):
+    opp = _opportunity_or_404(request.user, pk, for_edit=True)
+    form = MoveForm(request.POST, opportunity=opp)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect(opp)
+    try:
+        moved = opportunity_move_stage(
+            opportunity=opp,
+            stage=form.cleaned_data["stage"],
+            user=request.user,
+            expected_version=form.cleaned_data["version"],
+            lost_reason=form.cleaned_data.get("lost_reason"),
+            lost_note=form.cleaned_data.get("lost_note") or "",
+        )
+    except StaleVersionError as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Moved to %(stage)s.") % {"stage": moved.stage.display_name})
+    return redirect(opp)
+
+
+@login_required
+@require_POST
+def opportunity_archive(request, pk):
+    opp = _opportunity_or_404(request.user, pk, for_edit=True)
+    return archive_toggle(
+        request,
+        opp,
+        archive=lambda: services.opportunity_archive(opportunity=opp, user=request.user),
+        restore=lambda: services.opportunity_restore(opportunity=opp, user=request.user),
+        archived_message=_("Deal archived. Its history is kept and a manager can restore it."),
+        restored_message=_("Deal restored."),
+    )
