@@ -1,0 +1,33 @@
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import Team, User
+from opportunities.models import Opportunity
+from pipeline.models import StageChange
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_creates_a_believable_data_set_once():
+    out = StringIO()
+    call_command("seed_demo", deals=40, stdout=out)
+    assert "Demo data loaded" in out.getvalue()
+    assert "manager   / crm-demo-manager" in out.getvalue()
+
+    manager = User.objects.get(username="manager")
+    assert manager.check_password("crm-demo-manager")
+    assert Team.objects.get(name="Nord").manager == manager
+    assert User.objects.filter(team__name="Nord", role="rep").count() == 2
+    assert Opportunity.objects.count() == 40
+    statuses = set(Opportunity.objects.values_list("status", flat=True))
+    assert statuses == {"open", "won", "lost"}
+    assert Opportunity.objects.values("pipeline").distinct().count() == 2
+    # Every deal has its history, starting with its first stage.
+    assert StageChange.objects.filter(from_stage=None).count() == 40
+
+    again = StringIO()
+    call_command("seed_demo", deals=40, stdout=again)
+    assert "already loaded" in again.getvalue()
+    assert Opportunity.objects.count() == 40

@@ -1,0 +1,263 @@
+"""The deal pages as a user uses them: list, detail with history, create, edit, move, archive."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from contacts.tests.factories import ContactFactory, OrganizationFactory
+from opportunities.models import Opportunity
+from opportunities.tests.factories import OpportunityFactory
+from pipeline.models import StageChange
+from pipeline.services import opportunity_move_stage
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(deal, **changes):
+    data = {
+        "name": deal.name,
+        "organization": deal.organization_id or "",
+        "contact": deal.contact_id or "",
+        "stage": deal.stage_id,
+        "amount": str(deal.amount),
+        "currency": deal.currency,
+        "expected_close_date": "",
+        "probability": deal.probability,
+        "type": deal.type,
+        "lead_source": deal.lead_source,
+        "next_step": deal.next_step,
+        "next_step_date": "",
+        "owner": deal.owner_id,
+        "description": deal.description,
+        "lost_reason": "",
+        "lost_note": "",
+        "version": deal.version,
+    }
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize(
+    "url", ["/", "/opportunities/", "/opportunities/new/", "/organizations/", "/contacts/", "/accounts/profile/"]
+)
+def test_pages_need_a_login(client, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_login_page_and_login(client, rep):
+    assert b"Log in" in client.get("/login/").content
+    response = client.post("/login/", {"username": "rep", "password": "test-password-123"})
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert client.get("/").status_code == 200
+
+
+def test_wrong_password_is_refused_with_a_message(client, rep):
+    response = client.post("/login/", {"username": "rep", "password": "nope"})
+    assert response.status_code == 200
+    assert b"Please enter a correct username and password" in response.content
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_deal_list_query_count_does_not_grow_with_rows(client, rep, count, django_assert_num_queries):
+    for _ in range(count):
+        OpportunityFactory(owner=rep)
+    client.force_login(rep)
+    with django_assert_num_queries(9):
+        response = client.get("/opportunities/")
+    assert response.status_code == 200
+    assert len(response.context["objects"]) == min(count, 25)
+
+
+def test_deal_list_shows_only_deals_the_user_may_see(client, rep, teammate, other_rep):
+    mine = OpportunityFactory(owner=rep, name="Mine")
+    team = OpportunityFactory(owner=teammate, name="Teammate's")
+    hidden = OpportunityFactory(owner=other_rep, name="Other team's")
+    client.force_login(rep)
+    ids = {deal.pk for deal in client.get("/opportunities/").context["page"]}
+    assert ids == {mine.pk, team.pk}
+    assert hidden.pk not in ids
+
+
+def test_deal_list_filters_by_status_and_search(client, rep, stages):
+    won = OpportunityFactory(owner=rep, name="Fornitura tablet")
+    opportunity_move_stage(opportunity=won, stage=stages["Won"], user=rep)
+    OpportunityFactory(owner=rep, name="Consulenza")
+    client.force_login(rep)
+    assert [d.pk for d in client.get("/opportunities/?status=won").context["page"]] == [won.pk]
+    assert [d.pk for d in client.get("/opportunities/?q=tablet").context["page"]] == [won.pk]
+
+
+@pytest.mark.parametrize("moves", [1, 6])
+def test_deal_page_shows_its_stage_history_in_constant_queries(client, rep, stages, moves, django_assert_num_queries):
+    deal = OpportunityFactory(owner=rep, stage=stages["New"])
+    order = ["Qualifying", "Demo scheduled", "Pending commitment", "In negotiation", "Qualifying", "Won"]
+    for name in order[:moves]:
+        deal = opportunity_move_stage(opportunity=deal, stage=stages[name], user=rep)
+    client.force_login(rep)
+    with django_assert_num_queries(14):
+        response = client.get(deal.get_absolute_url())
+    history = list(response.context["history"])
+    assert len(history) == moves + 1
+    assert history[0].to_stage == stages["New"]
+    assert b'data-testid="stage-history"' in response.content
+
+
+def test_create_a_deal_with_the_form(client, rep, stages):
+    org = OrganizationFactory(owner=rep)
+    client.force_login(rep)
+    response = client.post(
+        "/opportunities/new/",
+        {
+            "name": "Licenze CRM",
+            "organization": org.pk,
+            "stage": stages["Qualifying"].pk,
+            "amount": "4800.00",
+            "currency": "EUR",
+            "type": "new_business",
+            "owner": rep.pk,
+        },
+    )
+    deal = Opportunity.objects.get(name="Licenze CRM")
+    assert response.status_code == 302
+    assert response["Location"] == deal.get_absolute_url()
+    assert deal.probability == 20
+    assert not deal.probability_is_manual
+    assert StageChange.objects.filter(opportunity=deal, from_stage=None, to_stage=stages["Qualifying"]).exists()
+
+
+def test_the_form_names_the_field_in_error_and_creates_nothing(client, rep, stages):
+    client.force_login(rep)
+    response = client.post(
+        "/opportunities/new/",
+        {"name": "No customer", "stage": stages["New"].pk, "amount": "-5", "currency": "EUR", "type": "new_business"},
+    )
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.errors["organization"] == ["Choose an organization or a contact (or both)."]
+    assert form.errors["amount"] == ["Ensure this value is greater than or equal to 0."]
+    assert not Opportunity.objects.filter(name="No customer").exists()
+
+
+def test_creating_a_lost_deal_without_reason_is_an_error_on_that_field(client, rep, stages):
+    org = OrganizationFactory(owner=rep)
+    client.force_login(rep)
+    response = client.post(
+        "/opportunities/new/",
+        {
+            "name": "Lost",
+            "organization": org.pk,
+            "stage": stages["Lost"].pk,
+            "amount": "1",
+            "currency": "EUR",
+            "type": "new_business",
+        },
+    )
+    assert response.context["form"].errors["lost_reason"] == ["Choose why the deal was lost."]
+
+
+def test_edit_with_the_form_and_a_stale_copy_is_refused(client, rep, teammate, manager, stages):
+    deal = OpportunityFactory(owner=rep, stage=stages["New"], amount=Decimal("100.00"))
+    client.force_login(rep)
+    stale = form_data(deal, amount="300.00")
+
+    assert client.post(f"/opportunities/{deal.pk}/edit/", form_data(deal, amount="200.00")).status_code == 302
+    response = client.post(f"/opportunities/{deal.pk}/edit/", stale)
+
+    assert response.status_code == 200
+    assert "Someone else changed this record" in str(response.context["form"].non_field_errors())
+    assert Opportunity.objects.get(pk=deal.pk).amount == Decimal("200.00")
+
+
+def test_changing_the_probability_in_the_form_keeps_it_on_later_moves(client, rep, stages):
+    deal = OpportunityFactory(owner=rep, stage=stages["New"])
+    client.force_login(rep)
+    client.post(f"/opportunities/{deal.pk}/edit/", form_data(deal, probability=45))
+    deal.refresh_from_db()
+    assert deal.probability_is_manual
+    moved = opportunity_move_stage(opportunity=deal, stage=stages["Qualifying"], user=rep)
+    assert moved.probability == 45
+
+
+def test_move_from_the_deal_page(client, rep, stages, lost_reason):
+    deal = OpportunityFactory(owner=rep, stage=stages["New"])
+    client.force_login(rep)
+    url = reverse("opportunities:move", args=[deal.pk])
+
+    response = client.post(url, {"stage": stages["Lost"].pk, "version": deal.version}, follow=True)
+    assert "Choose why the deal was lost." in response.content.decode()
+    assert Opportunity.objects.get(pk=deal.pk).status == "open"
+
+    response = client.post(
+        url, {"stage": stages["Lost"].pk, "lost_reason": lost_reason.pk, "version": deal.version}, follow=True
+    )
+    assert "Moved to Lost." in response.content.decode()
+    assert Opportunity.objects.get(pk=deal.pk).status == "lost"
+
+
+def test_a_stale_move_from_the_deal_page_is_refused_with_a_message(client, rep, teammate, stages):
+    deal = OpportunityFactory(owner=rep, stage=stages["New"])
+    opportunity_move_stage(opportunity=deal, stage=stages["Qualifying"], user=teammate)
+    client.force_login(rep)
+    response = client.post(
+        reverse("opportunities:move", args=[deal.pk]), {"stage": stages["Won"].pk, "version": deal.version}, follow=True
+    )
+    assert "Someone else changed this record" in response.content.decode()
+    assert Opportunity.objects.get(pk=deal.pk).stage == stages["Qualifying"]
+
+
+def test_a_rep_of_another_team_gets_404_everywhere(client, rep, other_rep, stages):
+    deal = OpportunityFactory(owner=rep)
+    client.force_login(other_rep)
+    assert client.get(deal.get_absolute_url()).status_code == 404
+    assert client.get(f"/opportunities/{deal.pk}/edit/").status_code == 404
+    move = client.post(reverse("opportunities:move", args=[deal.pk]), {"stage": stages["Won"].pk, "version": 1})
+    assert move.status_code == 404
+    assert client.post(reverse("opportunities:archive", args=[deal.pk])).status_code == 404
+    assert Opportunity.objects.get(pk=deal.pk).status == "open"
+
+
+def test_a_rep_sees_a_teammates_deal_but_cannot_change_it(client, rep, teammate, stages):
+    deal = OpportunityFactory(owner=teammate)
+    client.force_login(rep)
+    response = client.get(deal.get_absolute_url())
+    assert response.status_code == 200
+    assert response.context["can_edit"] is False
+    assert client.get(f"/opportunities/{deal.pk}/edit/").status_code == 404
+
+
+def test_a_manager_can_change_the_teams_deals(client, rep, manager, stages):
+    deal = OpportunityFactory(owner=rep, stage=stages["New"])
+    client.force_login(manager)
+    client.post(reverse("opportunities:move", args=[deal.pk]), {"stage": stages["Won"].pk, "version": deal.version})
+    assert Opportunity.objects.get(pk=deal.pk).status == "won"
+
+
+def test_archive_and_restore_from_the_deal_page(client, rep):
+    deal = OpportunityFactory(owner=rep)
+    client.force_login(rep)
+    client.post(reverse("opportunities:archive", args=[deal.pk]))
+    assert Opportunity.objects.get(pk=deal.pk).is_archived
+    assert deal.pk not in {d.pk for d in client.get("/opportunities/").context["page"]}
+    assert deal.pk in {d.pk for d in client.get("/opportunities/?archived=1").context["page"]}
+    client.post(reverse("opportunities:archive", args=[deal.pk]), {"restore": "1"})
+    assert not Opportunity.objects.get(pk=deal.pk).is_archived
+
+
+def test_a_deal_with_a_contact_only_shows_the_contact(client, rep):
+    contact = ContactFactory(owner=rep, organization=None, first_name="Lucia", last_name="Verdi")
+    deal = OpportunityFactory(owner=rep, organization=None, contact=contact)
+    client.force_login(rep)
+    assert "Lucia Verdi" in client.get(deal.get_absolute_url()).content.decode()
+
+
+def test_text_is_escaped_on_the_pages(client, rep):
+    deal = OpportunityFactory(owner=rep, name="<script>alert(1)</script>", next_step="<b>bold</b>")
+    client.force_login(rep)
+    for url in [deal.get_absolute_url(), "/opportunities/"]:
+        html = client.get(url).content.decode()
+        assert "<script>alert(1)</script>" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
