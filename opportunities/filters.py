@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.permissions import owned_by_visible_q
 from core.filters import StyledFilterSet
 from pipeline.models import Pipeline, Stage
 
@@ -13,7 +14,15 @@ from .models import LeadSource, Opportunity, OpportunityType, Status
 
 
 class OpportunityFilter(StyledFilterSet):
+    """Every filter of the deal list, the board and the API. ``scope`` needs ``request``."""
+
     q = django_filters.CharFilter(method="search", label=_("Search"))
+    scope = django_filters.ChoiceFilter(
+        choices=[("mine", _("Mine")), ("team", _("My team")), ("all", _("Everyone"))],
+        method="filter_scope",
+        label=_("Whose"),
+        empty_label=_("Everyone"),
+    )
     pipeline = django_filters.ModelChoiceFilter(queryset=Pipeline.objects.all(), label=_("Pipeline"))
     stage = django_filters.ModelChoiceFilter(queryset=Stage.objects.select_related("pipeline"), label=_("Stage"))
     status = django_filters.ChoiceFilter(choices=Status.choices, label=_("Status"))
@@ -38,6 +47,22 @@ class OpportunityFilter(StyledFilterSet):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
+    closed_after = django_filters.DateFilter(
+        field_name="closed_at",
+        lookup_expr="date__gte",
+        label=_("Closed from"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    closed_before = django_filters.DateFilter(
+        field_name="closed_at",
+        lookup_expr="date__lte",
+        label=_("Closed to"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    updated_since = django_filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", label=_("Changed since"), widget=forms.HiddenInput
+    )
+
     ordering = django_filters.OrderingFilter(
         fields=(
             ("name", "name"),
@@ -53,6 +78,14 @@ class OpportunityFilter(StyledFilterSet):
     class Meta:
         model = Opportunity
         fields = []
+
+    def filter_scope(self, queryset, name, value):
+        user = getattr(self.request, "user", None)
+        if user is None or not user.is_authenticated or value == "all":
+            return queryset
+        if value == "mine":
+            return queryset.filter(owner=user)
+        return queryset.filter(owned_by_visible_q(user))
 
     def search(self, queryset, name, value):
         for term in value.split():

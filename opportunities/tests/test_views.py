@@ -261,3 +261,16 @@ def test_text_is_escaped_on_the_pages(client, rep):
         html = client.get(url).content.decode()
         assert "<script>alert(1)</script>" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_scope_filter_mine_team_everyone(client, manager, rep, teammate, other_rep, crm_admin):
+    mine = OpportunityFactory(owner=rep)
+    teams = OpportunityFactory(owner=teammate)
+    foreign = OpportunityFactory(owner=other_rep)
+    client.force_login(rep)
+    ids = lambda url: {d.pk for d in client.get(url).context["page"]}  # noqa: E731
+    assert ids("/opportunities/?scope=mine") == {mine.pk}
+    assert ids("/opportunities/?scope=team") == {mine.pk, teams.pk}
+    assert ids("/opportunities/?scope=all") == {mine.pk, teams.pk}
+    client.force_login(crm_admin)
+    assert foreign.pk in ids("/opportunities/?scope=all")
