@@ -2,9 +2,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import can_edit
+from core.exports import Column
 from core.views import archive_toggle, form_page, list_page, paginate
 from opportunities.selectors import opportunity_list
 
@@ -34,6 +36,37 @@ def _contact_or_404(user, pk, *, for_edit=False):
     return contact
 
 
+ORGANIZATION_COLUMNS = [
+    Column(_l("Name"), "name"),
+    Column(_l("VAT number"), "vat_number"),
+    Column(_l("Fiscal code"), "fiscal_code"),
+    Column(_l("Sector"), "sector"),
+    Column(_l("Employees"), "employees"),
+    Column(_l("Annual revenue"), "annual_revenue"),
+    Column(_l("Street address"), "street"),
+    Column(_l("Postal code"), "postal_code"),
+    Column(_l("City"), "city"),
+    Column(_l("Province"), "province"),
+    Column(_l("Country"), "country"),
+    Column(_l("Phone"), "phone"),
+    Column(_l("E-mail"), "email"),
+    Column(_l("Website"), "website"),
+    Column(_l("Parent organization"), "parent.name"),
+    Column(_l("Open deals"), "open_deal_count"),
+    Column(_l("Owner"), lambda o: str(o.owner) if o.owner else ""),
+]
+CONTACT_COLUMNS = [
+    Column(_l("First name"), "first_name"),
+    Column(_l("Last name"), "last_name"),
+    Column(_l("Job title"), "job_title"),
+    Column(_l("Organization"), "organization.name"),
+    Column(_l("E-mail"), "email"),
+    Column(_l("Phone"), "phone"),
+    Column(_l("Mobile"), "mobile"),
+    Column(_l("Owner"), lambda c: str(c.owner) if c.owner else ""),
+]
+
+
 @login_required
 def organization_list(request):
     return list_page(
@@ -41,6 +74,8 @@ def organization_list(request):
         selector=selectors.organization_list,
         filterset_class=OrganizationFilter,
         template="contacts/organization_list.html",
+        export_columns=ORGANIZATION_COLUMNS,
+        export_name="organizations",
     )
 
 
@@ -104,6 +139,8 @@ def contact_list(request):
         selector=selectors.contact_list,
         filterset_class=ContactFilter,
         template="contacts/contact_list.html",
+        export_columns=CONTACT_COLUMNS,
+        export_name="contacts",
     )
 
 

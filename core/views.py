@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
 from .exceptions import DomainError
+from .exports import export_response, wants_export
 
 
 def paginate(request, queryset, per_page: int | None = None):
@@ -24,15 +25,29 @@ def form_add_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
-def list_page(request, *, selector, filterset_class, template):
-    """A filtered, paginated list; ``?archived=1`` lists the archived records instead."""
+def list_page(request, *, selector, filterset_class, template, export_columns=None, export_name="export"):
+    """A filtered, paginated list; ``?archived=1`` lists the archived records instead.
+
+    With ``export_columns``, ``?export=csv`` or ``?export=xlsx`` downloads every row the filters
+    select (not just the page on screen), in the list's order.
+    """
     archived = request.GET.get("archived") == "1"
     queryset = selector(user=request.user, include_archived=archived)
     if archived:
         queryset = queryset.filter(archived_at__isnull=False)
     filterset = filterset_class(request.GET, queryset=queryset, request=request)
+    if export_columns and wants_export(request):
+        return export_response(
+            request, rows=filterset.qs.iterator(chunk_size=2000), columns=export_columns, filename=export_name
+        )
     page = paginate(request, filterset.qs)
-    context = {"filter": filterset, "page": page, "objects": page.object_list, "archived": archived}
+    context = {
+        "filter": filterset,
+        "page": page,
+        "objects": page.object_list,
+        "archived": archived,
+        "exportable": bool(export_columns),
+    }
     return render(request, template, context)
 
 

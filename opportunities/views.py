@@ -4,10 +4,12 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import can_edit
 from core.exceptions import StaleVersionError
+from core.exports import Column
 from core.views import archive_toggle, form_page, list_page
 from pipeline.services import opportunity_move_stage
 
@@ -27,6 +29,27 @@ def _opportunity_or_404(user, pk, *, for_edit=False) -> Opportunity:
     return opp
 
 
+EXPORT_COLUMNS = [
+    Column(_l("Deal"), "name"),
+    Column(_l("Organization"), "organization.name"),
+    Column(_l("Contact"), lambda o: o.contact.full_name if o.contact else ""),
+    Column(_l("Pipeline"), lambda o: o.pipeline.display_name),
+    Column(_l("Stage"), lambda o: o.stage.display_name),
+    Column(_l("Status"), lambda o: o.get_status_display()),
+    Column(_l("Amount"), "amount"),
+    Column(_l("Currency"), "currency"),
+    Column(_l("Probability (%)"), "probability"),
+    Column(_l("Expected close date"), "expected_close_date"),
+    Column(_l("Closed at"), "closed_at"),
+    Column(_l("Type"), lambda o: o.get_type_display()),
+    Column(_l("Lead source"), lambda o: o.get_lead_source_display()),
+    Column(_l("Lost reason"), lambda o: str(o.lost_reason) if o.lost_reason else ""),
+    Column(_l("Next step"), "next_step"),
+    Column(_l("Owner"), lambda o: str(o.owner)),
+    Column(_l("Created at"), "created_at"),
+]
+
+
 @login_required
 def opportunity_list(request):
     return list_page(
@@ -34,6 +57,8 @@ def opportunity_list(request):
         selector=selectors.opportunity_list,
         filterset_class=OpportunityFilter,
         template="opportunities/opportunity_list.html",
+        export_columns=EXPORT_COLUMNS,
+        export_name="deals",
     )
 
 

@@ -154,3 +154,15 @@ def test_other_teams_organizations_are_404(client, rep, other_rep):
     client.force_login(rep)
     assert client.get(org.get_absolute_url()).status_code == 404
     assert client.get(f"/organizations/{org.pk}/edit/").status_code == 404
+
+
+def test_organization_export_lists_the_visible_filtered_rows(client, rep, other_rep):
+    OrganizationFactory(owner=rep, name="Alfa S.r.l.", city="Torino")
+    OrganizationFactory(owner=rep, name="Beta S.r.l.", city="Milano")
+    OrganizationFactory(owner=other_rep, name="Hidden S.r.l.", city="Torino")
+    client.force_login(rep)
+    response = client.get("/organizations/?city=Torino&export=csv")
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "Alfa S.r.l." in body
+    assert "Beta S.r.l." not in body
+    assert "Hidden S.r.l." not in body

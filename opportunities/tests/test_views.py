@@ -274,3 +274,28 @@ def test_scope_filter_mine_team_everyone(client, manager, rep, teammate, other_r
     assert ids("/opportunities/?scope=all") == {mine.pk, teams.pk}
     client.force_login(crm_admin)
     assert foreign.pk in ids("/opportunities/?scope=all")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_deal_list_exports_every_filtered_row_not_just_the_page(client, rep, other_rep, stages, fmt):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    for n in range(30):
+        OpportunityFactory(owner=rep, name=f"Export {n:02d}", stage=stages["Qualifying"])
+    OpportunityFactory(owner=rep, name="Other stage", stage=stages["New"])
+    OpportunityFactory(owner=other_rep, name="Not mine to see", stage=stages["Qualifying"])
+    client.force_login(rep)
+
+    response = client.get(f"/opportunities/?stage={stages['Qualifying'].pk}&export={fmt}")
+
+    assert response.status_code == 200
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    else:
+        rows = [list(r) for r in load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True)]
+    assert rows[0][:3] == ["Deal", "Organization", "Contact"]
+    names = sorted(row[0] for row in rows[1:])
+    assert names == [f"Export {n:02d}" for n in range(30)]
