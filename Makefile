@@ -15,9 +15,11 @@ $(STAMP): $(REQS)
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
+	$(BIN)/python manage.py compilemessages_py
 
 ## make run: set up, migrate, load the demo data once, serve on http://127.0.0.1:8000
 run: $(STAMP)
+	$(BIN)/python manage.py compilemessages_py
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo "Open http://127.0.0.1:8000 and log in with one of the demo logins above."
@@ -25,6 +27,7 @@ run: $(STAMP)
 
 ## make test: lint, migrations check and the whole test suite
 test: $(STAMP) lint
+	$(BIN)/python manage.py compilemessages_py
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
@@ -39,7 +42,22 @@ worker: $(STAMP)
 
 ## make web: the production web server (gunicorn) on 127.0.0.1:8000
 web: $(STAMP)
+	$(BIN)/python manage.py compilemessages_py
 	$(BIN)/gunicorn crm.wsgi:application --bind 127.0.0.1:8000 --workers $${WEB_CONCURRENCY:-3}
+
+## make messages: refresh locale/it/LC_MESSAGES/django.po from the code (needs GNU gettext), compile
+messages: $(STAMP)
+	@command -v xgettext >/dev/null || { echo "make messages needs GNU gettext (apt-get install gettext / brew install gettext)."; exit 1; }
+	$(BIN)/python manage.py makemessages -l it
+	$(BIN)/python manage.py compilemessages_py --check
+
+## make bench: generate 10k, 100k and 1M deals in a PostgreSQL benchmark database and time every page
+## (BENCH_SIZES="10000 100000" to choose; results in BENCHMARKS.md and bench/results/)
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench
+BENCH_SIZES ?= 10000 100000 100000+900000
+BENCH_REPEAT ?= 15
+bench: $(STAMP)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.run --sizes $(BENCH_SIZES) --repeat $(BENCH_REPEAT)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles test-artifacts

@@ -168,6 +168,11 @@ def page(browser, live_server):
     tab.set_default_timeout(10_000)
     errors = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    # A Content-Security-Policy violation (an inline script or style that slipped in) fails the test.
+    tab.on(
+        "console",
+        lambda msg: errors.append(msg.text) if msg.type == "error" and "Content Security Policy" in msg.text else None,
+    )
     yield tab
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
@@ -225,3 +230,11 @@ def pytest_runtest_setup(item):
         if required:
             pytest.fail(f"{message}, and CRM_REQUIRE_SERVICES=1 says it must run here")
         pytest.skip(message)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _compiled_translations():
+    """Compile the .po catalogs (the .mo files are generated, not in git) before any test renders."""
+    from core.i18n import compile_catalogs
+
+    compile_catalogs()

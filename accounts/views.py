@@ -1,16 +1,20 @@
 import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Sum
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from activities.models import Activity
 from opportunities.selectors import opportunity_list
 
 from .forms import ProfileForm
+from .services import user_set_language
 
 
 @login_required
@@ -44,3 +48,14 @@ def profile(request):
         messages.success(request, _("Profile saved."))
         return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"form": form})
+
+
+@require_POST
+def language_set(request):
+    """The navigation bar's language switcher: Django's ``set_language`` (cookie, safe redirect) and,
+    for a logged-in user, the choice saved on the profile so it follows them to any browser."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        user_set_language(user=request.user, language=language)
+    return response

@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .validators import plausible_date
+
 
 class OutboxEvent(models.Model):
     """A side effect (webhook, e-mail, recomputation) written in the same transaction as the change.
@@ -41,7 +43,7 @@ class ExchangeRate(models.Model):
     """How much one unit of ``currency`` is worth in the base currency from ``valid_from`` on."""
 
     currency = models.CharField(_("currency"), max_length=3)
-    valid_from = models.DateField(_("valid from"))
+    valid_from = models.DateField(_("valid from"), validators=[plausible_date])
     rate = models.DecimalField(
         _("rate"),
         max_digits=18,

@@ -2,14 +2,26 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from accounts.views import home
+from accounts.views import home, language_set
 
 urlpatterns = [
     path("", home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/v1/reports/", include("reports.api_urls")),
+    path("api/v1/", include(("crm.api_urls", "api"), namespace="api")),
+    path("reports/", include("reports.urls")),
     path("accounts/", include("accounts.urls")),
+    path("integrations/", include("integrations.urls")),
+    path("language/", language_set, name="set_language"),
+    path("pipeline/", include("pipeline.urls")),
     path("opportunities/", include("opportunities.urls")),
     path("", include("contacts.urls")),
+    path("imports/", include("imports.urls")),
+    path("products/", include("products.urls")),
+    path("quotes/", include("quotes.urls")),
+    path("documents/", include("documents.urls")),
+    path("activities/", include("activities.urls")),
+    path("calendar/", include("activities.calendar_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -6,6 +6,7 @@ PostgreSQL, a real Celery broker and a shared Redis cache. ``crm.settings.produc
 this module and refuses to start without a secret key, allowed hosts and a real database.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -33,6 +34,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "axes",
     # Our apps. `core` holds what every other app shares (outbox, money, template tags).
     "core",
     "accounts",
@@ -43,6 +47,9 @@ INSTALLED_APPS = [
     "quotes",
     "documents",
     "activities",
+    "reports",
+    "imports",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -56,7 +63,39 @@ MIDDLEWARE = [
     "core.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last: locks out repeated failed logins (per username and IP).
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- Content-Security-Policy: no inline scripts anywhere (JS lives in static/js, data in json_script).
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# --- Login throttling (django-axes): 5 failures for a username from one address lock it for 15 min.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 ROOT_URLCONF = "crm.urls"
 
@@ -125,6 +164,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "core.tasks.outbox_dispatch", "schedule": 30.0},
 }
+# Weekly forecast snapshot (Monday 06:00), for the forecast-versus-actual report.
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["reports-forecast-snapshot"] = {
+    "task": "reports.tasks.forecast_snapshot_take",
+    "schedule": crontab(minute=0, hour=6, day_of_week="mon"),
+}
+CELERY_BEAT_SCHEDULE["webhook-retries"] = {"task": "integrations.tasks.webhook_deliveries_send", "schedule": 60.0}
 
 # --- Authentication -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -141,6 +188,8 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = env("LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", _("English")), ("it", _("Italian"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our date formats (31/12/2026 in Italian) over Django's; see crm/formats/<language>/formats.py.
+FORMAT_MODULE_PATH = ["crm.formats"]
 TIME_ZONE = env("TIME_ZONE", default="Europe/Rome")
 USE_I18N = True
 USE_TZ = True
@@ -176,6 +225,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
         # With eager tasks every after-commit dispatch would log a line in the web process.
         "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
     },
@@ -187,3 +237,65 @@ CRM_BASE_CURRENCY = env("CRM_BASE_CURRENCY", default="EUR")
 # How many cards a board column renders before "more".
 CRM_BOARD_PAGE_SIZE = env.int("CRM_BOARD_PAGE_SIZE", default=20)
 CRM_LIST_PAGE_SIZE = env.int("CRM_LIST_PAGE_SIZE", default=25)
+
+# --- Quotes, documents and reminders (records) --------------------------------------------------
+# The sender printed at the top of every quote PDF.
+CRM_COMPANY_NAME = env("CRM_COMPANY_NAME", default="Esempio S.r.l.")
+CRM_COMPANY_ADDRESS = env("CRM_COMPANY_ADDRESS", default="Via Roma 1, 20121 Milano (MI), Italia")
+CRM_COMPANY_VAT = env("CRM_COMPANY_VAT", default="IT01234567890")
+# Largest document upload accepted, in bytes (20 MB).
+CRM_UPLOAD_MAX_BYTES = env.int("CRM_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
+CELERY_BEAT_SCHEDULE["activity-reminders"] = {"task": "activities.tasks.activity_reminders_send", "schedule": 120.0}
+CELERY_BEAT_SCHEDULE["quotes-expire"] = {"task": "quotes.tasks.quotes_expire", "schedule": 3600.0}
+# Where the CRM is reachable, for links in e-mails sent by workers (no request to build them from).
+CRM_SITE_URL = env("CRM_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+
+# --- REST API ------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "integrations.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # the browser, with CSRF
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "integrations.permissions.TokenScope",
+    ],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "integrations.api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "integrations.throttling.TokenOrUserRateThrottle",
+        "integrations.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env("API_THROTTLE_RATE", default="2000/hour"),
+        "anon": env("API_THROTTLE_RATE_ANON", default="60/hour"),
+    },
+    "EXCEPTION_HANDLER": "integrations.api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Sales CRM API",
+    "DESCRIPTION": (
+        "Organizations, contacts, opportunities and their pipeline. Authenticate with "
+        "`Authorization: Bearer <token>` (create one on your profile page). Detail responses carry an "
+        "`ETag`; send it back in `If-Match` on writes. POSTs accept an `Idempotency-Key`. Errors have "
+        'one shape: `{"error": {"code", "message", "fields"}}`.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "DealStateEnum": "pipeline.models.Stage.Kind",  # a stage's kind and a deal's status: open/won/lost
+        "WebhookDeliveryStatusEnum": "integrations.models.WebhookDelivery.Status",
+    },
+}

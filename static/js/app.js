@@ -32,8 +32,10 @@
       el.classList.toggle("d-none", !isLost);
     });
   }
-  document.querySelectorAll("form[data-lost-stages]").forEach(function (form) {
-    syncLostFields(form);
-    form.addEventListener("change", function () { syncLostFields(form); });
+  document.querySelectorAll("form[data-lost-stages]").forEach(syncLostFields);
+  // Delegated, so forms added later (board cards loaded with "more", replaced after a move) work too.
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-lost-stages]");
+    if (form) { syncLostFields(form); }
   });
 })();
