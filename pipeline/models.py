@@ -3,8 +3,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from .stage_names import seeded_display_name
 
 
 class Pipeline(models.Model):
@@ -35,7 +36,7 @@ class Pipeline(models.Model):
 
     @property
     def display_name(self) -> str:
-        return gettext(self.name) if self.is_system else self.name
+        return seeded_display_name(self.name, is_system=self.is_system)
 
 
 class Stage(models.Model):
@@ -92,7 +93,7 @@ class Stage(models.Model):
 
     @property
     def display_name(self) -> str:
-        return gettext(self.name) if self.is_system else self.name
+        return seeded_display_name(self.name, is_system=self.is_system)
 
     @property
     def is_open(self) -> bool:
@@ -121,7 +122,7 @@ class LostReason(models.Model):
         ordering = ["order", "name"]
 
     def __str__(self):
-        return gettext(self.name) if self.is_system else self.name
+        return seeded_display_name(self.name, is_system=self.is_system)
 
 
 class StageChange(models.Model):

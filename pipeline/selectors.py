@@ -64,3 +64,92 @@ def pipeline_summary(*, pipeline: Pipeline, deals) -> list[StageTotals]:
             )
         )
     return summary
+
+
+@dataclass
+class BoardColumn:
+    """One column of the board: its stage, the totals of *all* its matching deals, and the first cards."""
+
+    totals: StageTotals
+    cards: list
+    has_more: bool
+
+    @property
+    def stage(self) -> Stage:
+        return self.totals.stage
+
+
+BOARD_CARD_RELATED = ("organization", "contact", "owner", "stage")
+
+
+def _with_can_edit(cards, user):
+    """Annotate ``can_edit``: whether ``user`` may move the card, by the one ``editable_by`` rule."""
+    from django.db.models import Exists, OuterRef, Value
+
+    from accounts.permissions import sees_everything
+    from opportunities.models import Opportunity
+
+    if user is None or sees_everything(user):
+        return cards.annotate(can_edit=Value(True))
+    return cards.annotate(can_edit=Exists(Opportunity.objects.editable_by(user).filter(pk=OuterRef("pk"))))
+
+
+def board_cards(*, deals, stage_ids, limit: int, user=None) -> dict[int, list]:
+    """The first ``limit`` + 1 cards of every stage in one query.
+
+    One ``LIMIT`` per column glued with ``UNION ALL``: each part is a short scan of the
+    ``opp_board_idx`` index (stage, position, id), so the time does not grow with the number of deals
+    (a ``ROW_NUMBER()`` window over the pipeline numbers every deal first: 5x slower at 10,000 open
+    deals, and linear).
+    """
+    from django.db import connections
+
+    cards: dict[int, list] = {stage_id: [] for stage_id in stage_ids}
+    if not stage_ids:
+        return cards
+    deals = _with_can_edit(deals, user)
+    if connections[deals.db].features.supports_slicing_ordering_in_compound:
+        parts = [
+            deals.filter(stage_id=stage_id).select_related(*BOARD_CARD_RELATED).order_by("position", "id")[: limit + 1]
+            for stage_id in stage_ids
+        ]
+        rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    else:  # SQLite (laptops, the quick test run): a window numbers each column's rows.
+        from django.db.models import Window
+        from django.db.models.functions import RowNumber
+
+        rows = (
+            deals.filter(stage_id__in=stage_ids)
+            .select_related(*BOARD_CARD_RELATED)
+            .annotate(column_rank=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("position"), F("id")]))
+            .filter(column_rank__lte=limit + 1)
+        )
+    for card in rows:
+        cards[card.stage_id].append(card)
+    for column in cards.values():
+        column.sort(key=lambda card: (card.position, card.pk))
+    return cards
+
+
+def board_column_cards(*, deals, stage: Stage, offset: int, limit: int, user=None) -> tuple[list, bool]:
+    """The next cards of one column (the board's "more" button). Returns (cards, has_more)."""
+    rows = list(
+        _with_can_edit(deals, user)
+        .filter(stage=stage)
+        .select_related(*BOARD_CARD_RELATED)
+        .order_by("position", "id")[offset : offset + limit + 1]
+    )
+    return rows[:limit], len(rows) > limit
+
+
+def board_get(*, pipeline: Pipeline, deals, limit: int, user=None) -> list[BoardColumn]:
+    """The board of ``pipeline`` for ``deals`` (already narrowed to what the reader may see and the
+    filters): the column totals come from :func:`pipeline_summary`, the same numbers as the API."""
+    summary = pipeline_summary(pipeline=pipeline, deals=deals)
+    cards = board_cards(
+        deals=deals.filter(pipeline=pipeline), stage_ids=[t.stage.pk for t in summary], limit=limit, user=user
+    )
+    return [
+        BoardColumn(totals=totals, cards=cards[totals.stage.pk][:limit], has_more=len(cards[totals.stage.pk]) > limit)
+        for totals in summary
+    ]

@@ -19,7 +19,7 @@ The stage policy:
 import datetime
 
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import F, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,13 +29,18 @@ from core.outbox import event_emit
 from .models import LostReason, Stage, StageChange
 
 
-def _get_stage(stage: Stage | int) -> Stage:
-    if isinstance(stage, Stage):
-        return stage
+def _get_target_and_current_stage(stage: Stage | int, current_id: int) -> tuple[Stage, Stage]:
+    """The stage a deal moves to (validated) and the one it is in, in one query instead of two."""
     try:
-        return Stage.objects.select_related("pipeline").get(pk=stage)
-    except (Stage.DoesNotExist, ValueError, TypeError):
+        target_id = stage.pk if isinstance(stage, Stage) else int(stage)
+    except (ValueError, TypeError):
         raise ValidationError({"stage": _("This stage does not exist.")}) from None
+    found = {s.pk: s for s in Stage.objects.select_related("pipeline").filter(pk__in={target_id, current_id})}
+    if isinstance(stage, Stage):
+        found[stage.pk] = stage
+    if target_id not in found:
+        raise ValidationError({"stage": _("This stage does not exist.")})
+    return found[target_id], found[current_id]
 
 
 def _get_lost_reason(lost_reason: LostReason | int | None) -> LostReason | None:
@@ -45,6 +50,45 @@ def _get_lost_reason(lost_reason: LostReason | int | None) -> LostReason | None:
         return LostReason.objects.get(pk=lost_reason)
     except (LostReason.DoesNotExist, ValueError, TypeError):
         raise ValidationError({"lost_reason": _("This lost reason does not exist.")}) from None
+
+
+POSITION_GAP = 1024
+
+
+def column_position_between(stage: Stage, *, moving_id: int, above_id: int | None, below_id: int | None) -> int:
+    """A position in ``stage``'s column just below card ``above_id`` (or just above ``below_id``).
+
+    Cards are ordered by ``(position, id)``. The board sends the neighbour the card was dropped
+    next to; the other neighbour is looked up here, so cards that are not rendered (columns show
+    only their first cards) keep their place. When two neighbours leave no room, the cards below
+    are shifted down by one gap in a single UPDATE instead of renumbering the column.
+    """
+    from opportunities.models import Opportunity
+
+    column = Opportunity.objects.filter(stage=stage, archived_at__isnull=True).exclude(pk=moving_id)
+    cards = {c.pk: c for c in column.filter(pk__in=[i for i in (above_id, below_id) if i]).only("pk", "position")}
+    above, below = cards.get(above_id), cards.get(below_id)
+    if above is None and below is None:
+        return column_top_position(stage)
+    if above is None:
+        predecessor = (
+            column.filter(Q(position__lt=below.position) | Q(position=below.position, pk__lt=below.pk))
+            .order_by("-position", "-pk")
+            .only("pk", "position")
+            .first()
+        )
+        if predecessor is None:
+            return below.position - POSITION_GAP
+        above = predecessor
+    after_above = Q(position__gt=above.position) | Q(position=above.position, pk__gt=above.pk)
+    if below is None:
+        below = column.filter(after_above).order_by("position", "pk").only("pk", "position").first()
+        if below is None:
+            return above.position + POSITION_GAP
+    if below.position - above.position >= 2:
+        return (above.position + below.position) // 2
+    column.filter(after_above).update(position=F("position") + POSITION_GAP)
+    return above.position + POSITION_GAP // 2
 
 
 def column_top_position(stage: Stage) -> int:
@@ -136,9 +180,14 @@ def opportunity_move_stage(
     lost_reason: LostReason | int | None = None,
     lost_note: str = "",
     position: int | None = None,
+    above_id: int | None = None,
+    below_id: int | None = None,
     at: datetime.datetime | None = None,
 ):
     """Move a deal to ``stage`` (and/or to ``position`` in its column). The only way stages change.
+
+    The board passes ``above_id`` / ``below_id`` (the card it was dropped under / over) instead of
+    a position; the position is then computed under the row lock by :func:`column_position_between`.
 
     Locks the row, refuses a stale ``expected_version`` with :class:`StaleVersionError`, applies the
     stage policy, bumps the version, writes the StageChange row and queues the side effects after
@@ -149,13 +198,17 @@ def opportunity_move_stage(
     from opportunities.services import opportunity_refresh_amount_base
 
     pk = opportunity.pk if isinstance(opportunity, Opportunity) else opportunity
-    opp = Opportunity.objects.select_for_update(of=("self",)).select_related("stage").get(pk=pk)
+    # Lock the row alone: with a join, PostgreSQL re-checks the join against the row's new version
+    # after waiting for the lock, and a deal whose stage just changed would seem not to exist.
+    opp = Opportunity.objects.select_for_update().get(pk=pk)
     if expected_version is not None and opp.version != expected_version:
         raise StaleVersionError(current=opp, expected_version=expected_version)
     if opp.archived_at is not None:
         raise ValidationError({"stage": _("An archived deal cannot be moved; restore it first.")})
-    target = _get_stage(stage)
+    target, opp.stage = _get_target_and_current_stage(stage, opp.stage_id)
     reason = _get_lost_reason(lost_reason)
+    if position is None and (above_id or below_id):
+        position = column_position_between(target, moving_id=opp.pk, above_id=above_id, below_id=below_id)
 
     if target.pk == opp.stage_id:
         if position is not None and position != opp.position:

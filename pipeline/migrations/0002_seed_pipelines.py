@@ -1,48 +1,48 @@
 """Seed the two pipelines and the lost reasons every installation starts with.
 
-Names are stored in English and marked for translation: templates show them in the user's
-language (``Stage.display_name``). A stage an administrator creates or renames keeps its name.
+Names are stored in English; ``pipeline/stage_names.py`` holds their translations and templates
+show them in the user's language (``display_name``). A stage an administrator creates or renames
+keeps its name.
 """
 
 from django.db import migrations
-from django.utils.translation import gettext_noop as _
 
 # (name, kind, default probability %, stale after days)
 PIPELINES = [
     (
-        _("Sales pipeline"),
+        "Sales pipeline",
         True,
         [
-            (_("New"), "open", 10, 7),
-            (_("Qualifying"), "open", 20, 14),
-            (_("Demo scheduled"), "open", 25, 14),
-            (_("Pending commitment"), "open", 50, 21),
-            (_("In negotiation"), "open", 75, 21),
-            (_("Won"), "won", 100, None),
-            (_("Lost"), "lost", 0, None),
+            ("New", "open", 10, 7),
+            ("Qualifying", "open", 20, 14),
+            ("Demo scheduled", "open", 25, 14),
+            ("Pending commitment", "open", 50, 21),
+            ("In negotiation", "open", 75, 21),
+            ("Won", "won", 100, None),
+            ("Lost", "lost", 0, None),
         ],
     ),
     (
-        _("Classic pipeline"),
+        "Classic pipeline",
         False,
         [
-            (_("Prospecting"), "open", 10, 14),
-            (_("Value proposition"), "open", 30, 21),
-            (_("Quote sent"), "open", 60, 21),
-            (_("Renegotiation"), "open", 80, 14),
-            (_("Closed won"), "won", 100, None),
-            (_("Closed lost"), "lost", 0, None),
+            ("Prospecting", "open", 10, 14),
+            ("Value proposition", "open", 30, 21),
+            ("Quote sent", "open", 60, 21),
+            ("Renegotiation", "open", 80, 14),
+            ("Closed won", "won", 100, None),
+            ("Closed lost", "lost", 0, None),
         ],
     ),
 ]
 
 LOST_REASONS = [
-    _("Price"),
-    _("Missing feature"),
-    _("No budget"),
-    _("Chose a competitor"),
-    _("No response"),
-    _("Other"),
+    "Price",
+    "Missing feature",
+    "No budget",
+    "Chose a competitor",
+    "No response",
+    "Other",
 ]
 
 

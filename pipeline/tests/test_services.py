@@ -175,10 +175,18 @@ def test_moving_to_a_stage_of_another_pipeline_switches_the_pipeline(deal, rep, 
     assert moved.probability == 60
 
 
-def test_an_unknown_stage_is_a_clear_error(deal, rep):
+def test_a_move_costs_a_fixed_number_of_queries(deal, rep, stages, django_assert_num_queries):
+    # savepoint, lock, both stages, column top, update, history row, outbox event, release
+    with django_assert_num_queries(8):
+        move(deal.pk, stages["Qualifying"].pk, rep, expected_version=deal.version)
+
+
+@pytest.mark.parametrize("stage", [999_999, "not a number", None])
+def test_an_unknown_stage_is_a_clear_error(deal, rep, stage):
     with pytest.raises(ValidationError) as excinfo:
-        move(deal, 999_999, rep)
+        move(deal, stage, rep)
     assert excinfo.value.message_dict == {"stage": ["This stage does not exist."]}
+    assert Opportunity.objects.get(pk=deal.pk).stage == deal.stage
 
 
 def test_side_effects_are_queued_in_the_outbox_in_the_same_transaction(deal, rep, stages, lost_reason):
