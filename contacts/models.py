@@ -7,6 +7,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from . import italy
 from .querysets import ContactQuerySet, OrganizationQuerySet
 from .validators import validate_fiscal_code, validate_vat_number
 
@@ -129,6 +130,9 @@ class Organization(models.Model):
         self.vat_number = self.vat_number.strip().replace(" ", "").upper()
         self.fiscal_code = self.fiscal_code.strip().replace(" ", "").upper()
         self.province = self.province.strip()
+        self.postal_code = self.postal_code.strip()
+        if italy.is_italy(self.country):
+            errors.update(self._italian_address_errors())
         if self.vat_number:
             try:
                 validate_vat_number(self.vat_number)
@@ -148,6 +152,24 @@ class Organization(models.Model):
             ancestor = ancestor.parent
         if errors:
             raise ValidationError(errors)
+
+    def _italian_address_errors(self) -> dict:
+        """An Italian address has a 5-digit CAP and a province sigla (MI, RM…)."""
+        errors = {}
+        if self.province:
+            if italy.is_province(self.province):
+                self.province = self.province.upper()
+            else:
+                errors["province"] = [
+                    _("%(value)s is not an Italian province: use its two-letter code (MI, RM, NA…).")
+                    % {"value": self.province}
+                ]
+        if self.postal_code and not italy.is_cap(self.postal_code):
+            errors["postal_code"] = [
+                _("%(value)s is not an Italian postal code (CAP): it has 5 digits, e.g. 20121.")
+                % {"value": self.postal_code}
+            ]
+        return errors
 
 
 class Contact(models.Model):

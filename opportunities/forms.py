@@ -7,7 +7,7 @@ from core.currency import currency_choices
 from core.forms import StyledFormMixin
 from pipeline.models import LostReason, Pipeline, Stage
 
-from .models import Opportunity
+from .models import Opportunity, OpportunityLine
 
 
 def stage_choices():
@@ -159,4 +159,34 @@ class MoveForm(StyledFormMixin, forms.Form):
         stage = data.get("stage")
         if stage is not None and stage.is_lost and not data.get("lost_reason"):
             self.add_error("lost_reason", _("Choose why the deal was lost."))
+        return data
+
+
+class OpportunityLineForm(StyledFormMixin, forms.ModelForm):
+    """A product line of a deal; an empty unit price takes the product's list price."""
+
+    class Meta:
+        model = OpportunityLine
+        fields = ["product", "description", "quantity", "unit_price", "discount_percent"]
+
+    def __init__(self, *args, opportunity, **kwargs):
+        super().__init__(*args, **kwargs)
+        from products.selectors import product_choices
+
+        self.fields["product"].queryset = product_choices(currency=opportunity.currency)
+        self.fields["unit_price"].required = False
+        self.fields["unit_price"].help_text = _("Leave empty to use the product's list price.")
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("product") and not data.get("description"):
+            self.add_error("description", _("Choose a product or describe the line."))
+        if data.get("unit_price") is None and not data.get("product"):
+            self.add_error("unit_price", _("Enter a unit price or choose a product."))
+        return data
+
+    def service_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        if data.get("unit_price") is None and data.get("product"):
+            data["unit_price"] = data["product"].unit_price
         return data

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.currency import quantize_cents
 from core.models import PricedLine
+from core.validators import plausible_date
 
 from .querysets import OpportunityQuerySet
 
@@ -78,7 +79,7 @@ class Opportunity(models.Model):
     amount_base = models.DecimalField(
         _("amount in base currency"), max_digits=16, decimal_places=2, null=True, blank=True, editable=False
     )
-    expected_close_date = models.DateField(_("expected close date"), null=True, blank=True)
+    expected_close_date = models.DateField(_("expected close date"), null=True, blank=True, validators=[plausible_date])
     probability = models.PositiveSmallIntegerField(
         _("probability (%)"), validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
@@ -91,7 +92,7 @@ class Opportunity(models.Model):
         _("type"), max_length=20, choices=OpportunityType.choices, default=OpportunityType.NEW_BUSINESS
     )
     next_step = models.CharField(_("next step"), max_length=200, blank=True)
-    next_step_date = models.DateField(_("next step date"), null=True, blank=True)
+    next_step_date = models.DateField(_("next step date"), null=True, blank=True, validators=[plausible_date])
     description = models.TextField(_("description"), blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="opportunities"
@@ -183,6 +184,19 @@ class Opportunity(models.Model):
             models.Index(fields=["contact"], name="opp_contact_idx"),
             models.Index(Lower("name"), name="opp_name_lower_idx"),
             models.Index(fields=["updated_at"], name="opp_updated_idx"),
+            # The default list and API order (newest first) without sorting the whole table.
+            models.Index(
+                F("created_at").desc(),
+                F("id").desc(),
+                condition=Q(archived_at__isnull=True),
+                name="opp_active_created_idx",
+            ),
+            # pipeline_summary's "amounts without an exchange rate": a handful of rows, found at once.
+            models.Index(
+                fields=["pipeline", "stage"],
+                condition=Q(amount_base__isnull=True, archived_at__isnull=True),
+                name="opp_unconverted_idx",
+            ),
         ]
 
     def __str__(self):
@@ -260,3 +274,41 @@ class OpportunityLine(PricedLine):
     @property
     def total(self) -> Decimal:
         return self.net_total
+
+
+class OpportunityChange(models.Model):
+    """One field of a deal changed by someone: the audit trail shown on the deal's timeline.
+
+    Written by the opportunity services in the same transaction as the change (stage changes have
+    their own, richer history in ``pipeline.StageChange``). Values are kept as the text a person
+    read at the time, so the trail stays readable when related records are renamed or archived.
+    """
+
+    opportunity = models.ForeignKey(
+        Opportunity, verbose_name=_("opportunity"), on_delete=models.CASCADE, related_name="field_changes"
+    )
+    field = models.CharField(_("field"), max_length=50)
+    old_value = models.TextField(_("old value"), blank=True)
+    new_value = models.TextField(_("new value"), blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("changed by"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("deal change")
+        verbose_name_plural = _("deal changes")
+        ordering = ["changed_at", "id"]
+        indexes = [models.Index(fields=["opportunity", "changed_at"], name="opp_change_timeline_idx")]
+
+    def __str__(self):
+        return f"{self.field}: {self.old_value} → {self.new_value}"
+
+    @property
+    def field_label(self) -> str:
+        if self.field == "archived":
+            return str(_("archived"))
+        try:
+            return str(Opportunity._meta.get_field(self.field).verbose_name)
+        except Exception:  # a field that no longer exists
+            return self.field

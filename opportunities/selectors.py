@@ -25,6 +25,17 @@ def opportunity_history(*, opportunity: Opportunity):
     )
 
 
+def opportunity_timeline(*, opportunity: Opportunity, history=None) -> list[dict]:
+    """Stage moves and field changes merged, newest first: who changed what, and when (two queries)."""
+    history = list(history if history is not None else opportunity_history(opportunity=opportunity))
+    entries = [{"at": h.changed_at, "kind": "stage", "by": h.changed_by, "stage_change": h} for h in history]
+    entries += [
+        {"at": c.changed_at, "kind": "field", "by": c.changed_by, "change": c}
+        for c in opportunity.field_changes.select_related("changed_by")
+    ]
+    return sorted(entries, key=lambda e: e["at"], reverse=True)
+
+
 def opportunity_detail_related(*, opportunity: Opportunity) -> dict:
     """The related records the detail page lists, each fetched in one query."""
     return {
@@ -32,5 +43,6 @@ def opportunity_detail_related(*, opportunity: Opportunity) -> dict:
         "quotes": opportunity.quotes.select_related("owner").order_by("-created_at"),
         "documents": opportunity.documents.select_related("uploaded_by"),
         "activities": opportunity.activities.select_related("owner").order_by("done", "due_at", "id"),
-        "history": opportunity_history(opportunity=opportunity),
+        "history": (history := list(opportunity_history(opportunity=opportunity))),
+        "timeline": opportunity_timeline(opportunity=opportunity, history=history),
     }

@@ -16,7 +16,7 @@ from pipeline.models import LostReason, Pipeline, Stage
 from pipeline.services import column_top_position, opportunity_move_stage, stage_change_record, stage_enter
 
 from .events import opportunity_payload
-from .models import Opportunity, OpportunityLine
+from .models import Opportunity, OpportunityChange, OpportunityLine
 
 # Fields a user may change through opportunity_update. Stage, status, probability policy, closing
 # date and version are the stage service's business.
@@ -41,6 +41,36 @@ EDITABLE_FIELDS = frozenset(
     }
 )
 STAGE_FIELDS = frozenset({"stage", "lost_reason"})
+
+
+def _as_text(opp: Opportunity, field: str, value) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    model_field = Opportunity._meta.get_field(field) if field not in ("archived",) else None
+    if model_field is not None and model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    return str(value)
+
+
+def opportunity_changes_record(*, opportunity: Opportunity, changes: dict, user) -> None:
+    """Write the audit trail of ``changes`` (field → (old, new)). Stage moves are in StageChange."""
+    now = timezone.now()
+    OpportunityChange.objects.bulk_create(
+        OpportunityChange(
+            opportunity=opportunity,
+            field=field,
+            old_value=_as_text(opportunity, field, old)[:2000],
+            new_value=_as_text(opportunity, field, new)[:2000],
+            changed_by=user,
+            changed_at=now,
+        )
+        for field, (old, new) in sorted(changes.items())
+        if field not in ("stage", "probability_is_manual")
+    )
 
 
 def opportunity_refresh_amount_base(opp: Opportunity) -> None:
@@ -136,11 +166,12 @@ def opportunity_create(
 
 def _lock_for_write(opportunity: Opportunity | int, expected_version: int | None) -> Opportunity:
     pk = opportunity.pk if isinstance(opportunity, Opportunity) else opportunity
-    opp = (
-        Opportunity.objects.select_for_update(of=("self",))
-        .select_related("stage", "pipeline", "organization", "contact", "owner", "lost_reason")
-        .get(pk=pk)
-    )
+    # Lock the row alone, then read it with its relations: locking a join, PostgreSQL re-checks the
+    # join against the row's new version after the wait, and a row whose relation changed vanishes.
+    list(Opportunity.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True))
+    opp = Opportunity.objects.select_related(
+        "stage", "pipeline", "organization", "contact", "owner", "lost_reason"
+    ).get(pk=pk)
     if expected_version is not None and opp.version != expected_version:
         raise StaleVersionError(current=opp, expected_version=expected_version)
     return opp
@@ -211,6 +242,7 @@ def opportunity_update(
     if stage_change is not None:
         stage_change.amount, stage_change.currency = opp.amount, opp.currency
         stage_change_record(stage_change, user=user)
+    opportunity_changes_record(opportunity=opp, changes=changes, user=user)
     event_emit(
         "opportunity.updated",
         {"opportunity": opportunity_payload(opp), "changed_fields": sorted(changes), "changed_by": user.pk},
@@ -227,6 +259,7 @@ def opportunity_archive(*, opportunity: Opportunity | int, user, expected_versio
         opp.archived_at = timezone.now()
         opp.version += 1
         opp.save(update_fields=["archived_at", "version", "updated_at"])
+        opportunity_changes_record(opportunity=opp, changes={"archived": (False, True)}, user=user)
         event_emit("opportunity.archived", {"opportunity": opportunity_payload(opp), "changed_by": user.pk})
     return opp
 
@@ -239,6 +272,7 @@ def opportunity_restore(*, opportunity: Opportunity | int, user) -> Opportunity:
         opp.archived_at = None
         opp.version += 1
         opp.save(update_fields=["archived_at", "version", "updated_at"])
+        opportunity_changes_record(opportunity=opp, changes={"archived": (True, False)}, user=user)
         event_emit("opportunity.restored", {"opportunity": opportunity_payload(opp), "changed_by": user.pk})
     return opp
 
@@ -277,6 +311,40 @@ def opportunity_lines_total(opportunity: Opportunity) -> Decimal:
     return quantize_cents(sum((line.total for line in opportunity.lines.all()), Decimal(0)))
 
 
+LINE_FIELDS = frozenset({"product", "description", "quantity", "unit_price", "discount_percent"})
+
+
+@transaction.atomic
+def opportunity_line_update(*, line: OpportunityLine, user, data: dict) -> OpportunityLine:
+    """Change a product line of a deal (quantity, price, discount, description)."""
+    unknown = set(data) - LINE_FIELDS
+    if unknown:
+        raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
+    line = OpportunityLine.objects.select_for_update().select_related("opportunity").get(pk=line.pk)
+    for field, value in data.items():
+        setattr(line, field, value)
+    if not line.description and line.product is not None:
+        line.description = line.product.name
+    line.full_clean()
+    line.save()
+    return line
+
+
+@transaction.atomic
+def opportunity_line_remove(*, line: OpportunityLine, user) -> None:
+    """Take a product line off a deal."""
+    OpportunityLine.objects.filter(pk=line.pk).delete()
+
+
+@transaction.atomic
+def opportunity_amount_from_lines(*, opportunity: Opportunity | int, user, expected_version: int | None = None):
+    """Set the deal's amount to the sum of its lines, through the one update path (history, events)."""
+    opp = _lock_for_write(opportunity, expected_version)
+    if not opp.lines.exists():
+        raise ValidationError({"amount": _("This deal has no product lines to compute the amount from.")})
+    return opportunity_update(opportunity=opp, user=user, data={"amount": opportunity_lines_total(opp)})
+
+
 def opportunity_amounts_rebase(*, currency: str) -> int:
     """Recompute ``amount_base`` of every deal in ``currency`` after its rates changed. One UPDATE."""
     if currency == base_currency():
@@ -298,6 +366,10 @@ __all__ = [
     "opportunity_archive",
     "opportunity_restore",
     "opportunity_line_add",
+    "opportunity_line_update",
+    "opportunity_line_remove",
+    "opportunity_amount_from_lines",
+    "opportunity_lines_total",
     "opportunity_amounts_rebase",
     "opportunity_refresh_amount_base",
 ]

@@ -11,4 +11,8 @@ urlpatterns = [
     path("<int:pk>/edit/", views.opportunity_edit, name="edit"),
     path("<int:pk>/move/", views.opportunity_move, name="move"),
     path("<int:pk>/archive/", views.opportunity_archive, name="archive"),
+    path("<int:pk>/lines/add/", views.opportunity_line_add, name="line_add"),
+    path("<int:pk>/lines/<int:line_pk>/edit/", views.opportunity_line_edit, name="line_edit"),
+    path("<int:pk>/lines/<int:line_pk>/remove/", views.opportunity_line_remove, name="line_remove"),
+    path("<int:pk>/amount-from-lines/", views.opportunity_amount_from_lines, name="amount_from_lines"),
 ]

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -8,6 +10,7 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import can_edit
+from core.currency import quantize_cents
 from core.exceptions import StaleVersionError
 from core.exports import Column
 from core.views import archive_toggle, form_page, list_page
@@ -15,8 +18,8 @@ from pipeline.services import opportunity_move_stage
 
 from . import selectors, services
 from .filters import OpportunityFilter
-from .forms import MoveForm, OpportunityForm
-from .models import Opportunity
+from .forms import MoveForm, OpportunityForm, OpportunityLineForm
+from .models import Opportunity, OpportunityLine
 
 
 def _opportunity_or_404(user, pk, *, for_edit=False) -> Opportunity:
@@ -66,11 +69,15 @@ def opportunity_list(request):
 def opportunity_detail(request, pk):
     opp = _opportunity_or_404(request.user, pk)
     editable = can_edit(request.user, opp)
+    related = selectors.opportunity_detail_related(opportunity=opp)
+    related["lines"] = lines = list(related["lines"])
     context = {
+        "lines_total": quantize_cents(sum((line.total for line in lines), Decimal(0))),
         "opp": opp,
         "can_edit": editable,
         "move_form": MoveForm(opportunity=opp) if editable and not opp.is_archived else None,
-        **selectors.opportunity_detail_related(opportunity=opp),
+        "line_form": OpportunityLineForm(opportunity=opp) if editable and not opp.is_archived else None,
+        **related,
     }
     return render(request, "opportunities/opportunity_detail.html", context)
 
@@ -147,3 +154,88 @@ def opportunity_archive(request, pk):
         archived_message=_("Deal archived. Its history is kept and a manager can restore it."),
         restored_message=_("Deal restored."),
     )
+
+
+def _line_or_404(user, pk, line_pk) -> tuple[Opportunity, OpportunityLine]:
+    opp = _opportunity_or_404(user, pk, for_edit=True)
+    try:
+        return opp, opp.lines.select_related("product").get(pk=line_pk)
+    except OpportunityLine.DoesNotExist:
+        raise Http404 from None
+
+
+@login_required
+@require_POST
+def opportunity_line_add(request, pk):
+    opp = _opportunity_or_404(request.user, pk, for_edit=True)
+    form = OpportunityLineForm(request.POST, opportunity=opp)
+    if form.is_valid():
+        try:
+            services.opportunity_line_add(opportunity=opp, user=request.user, **form.service_data())
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Line added."))
+    else:
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+    return redirect(opp)
+
+
+@login_required
+def opportunity_line_edit(request, pk, line_pk):
+    opp, line = _line_or_404(request.user, pk, line_pk)
+    from django.urls import reverse
+
+    return form_page(
+        request,
+        form=OpportunityLineForm(request.POST or None, instance=line, opportunity=opp),
+        save=lambda form: (
+            services.opportunity_line_update(line=line, user=request.user, data=form.service_data()) and opp
+        ),
+        template="partials/record_form.html",
+        success_message=_("Line saved."),
+        context={
+            "title": _("Edit line"),
+            "breadcrumbs": [(_("Deals"), reverse("opportunities:list")), (opp.name, opp.get_absolute_url())],
+            "cancel_url": opp.get_absolute_url(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def opportunity_line_remove(request, pk, line_pk):
+    opp, line = _line_or_404(request.user, pk, line_pk)
+    services.opportunity_line_remove(line=line, user=request.user)
+    messages.success(request, _("Line removed."))
+    return redirect(opp)
+
+
+@login_required
+@require_POST
+def opportunity_amount_from_lines(request, pk):
+    opp = _opportunity_or_404(request.user, pk, for_edit=True)
+    try:
+        updated = services.opportunity_amount_from_lines(
+            opportunity=opp, user=request.user, expected_version=_int_or_none(request.POST.get("version"))
+        )
+    except StaleVersionError as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        from core.templatetags.crm import money
+
+        messages.success(
+            request, _("Amount set to %(amount)s from the lines.") % {"amount": money(updated.amount, updated.currency)}
+        )
+    return redirect(opp)
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

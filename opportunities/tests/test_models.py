@@ -1,6 +1,7 @@
 """Each rule of the data model rejects bad data with a clear message (model level) and holds in the
 database even when application code is bypassed (database level)."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -52,6 +53,14 @@ def test_negative_amount_is_refused_with_its_field_named(rep):
 
 def test_database_refuses_a_negative_amount(deal):
     assert_db_refuses(pk=deal.pk, amount=Decimal("-0.01"))
+
+
+def test_an_expected_close_date_in_year_54_is_refused_with_its_field_named(rep):
+    org = OrganizationFactory(owner=rep)
+    with pytest.raises(ValidationError) as excinfo:
+        opportunity_create(user=rep, name="Typo", organization=org, expected_close_date=datetime.date(54, 3, 1))
+    assert excinfo.value.message_dict == {"expected_close_date": ["Enter a date between the years 1900 and 2999."]}
+    assert not Opportunity.objects.filter(name="Typo").exists()
 
 
 @pytest.mark.parametrize("probability", [-1, 101])
