@@ -1,0 +1,115 @@
+"""`/api/v1/organizations/` and `/api/v1/contacts/`: selectors to read, services to write."""
+
+import django_filters
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from accounts.permissions import can_edit
+from integrations.api.base import ServiceViewSet, service_viewset_schema
+from integrations.api.fields import VisibleRelatedField
+from opportunities.api.views import StableOrderingFilterBackend
+
+from .. import selectors, services
+from ..filters import ContactFilter, OrganizationFilter
+from ..models import Contact, Organization
+
+User = get_user_model()
+EDITABLE_EXCLUDE = {"id", "created_at", "updated_at", "archived_at"}
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    parent = VisibleRelatedField(model=Organization, required=False, allow_null=True)
+    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False)
+    archived = serializers.BooleanField(source="is_archived", read_only=True)
+
+    class Meta:
+        model = Organization
+        exclude = ["archived_at"]
+        read_only_fields = ["created_at", "updated_at"]
+        validators = []
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    organization = VisibleRelatedField(model=Organization, required=False, allow_null=True)
+    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False)
+    archived = serializers.BooleanField(source="is_archived", read_only=True)
+
+    class Meta:
+        model = Contact
+        exclude = ["archived_at"]
+        read_only_fields = ["created_at", "updated_at"]
+        validators = []
+
+
+class ApiOrganizationFilter(OrganizationFilter):
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    ordering = django_filters.OrderingFilter(fields=("name", "created_at", "updated_at", "city"))
+
+
+class ApiContactFilter(ContactFilter):
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    ordering = django_filters.OrderingFilter(fields=("last_name", "first_name", "created_at", "updated_at"))
+
+
+def _writable(model):
+    return tuple(
+        f.name
+        for f in model._meta.concrete_fields
+        if f.editable and f.name not in EDITABLE_EXCLUDE and not f.primary_key
+    )
+
+
+@service_viewset_schema(OrganizationSerializer)
+class OrganizationViewSet(ServiceViewSet):
+    serializer_class = OrganizationSerializer
+    filter_backends = [StableOrderingFilterBackend]
+    filterset_class = ApiOrganizationFilter
+    default_ordering = ["name"]
+    queryset = Organization.objects.none()
+    writable = _writable(Organization)
+
+    def select_list(self):
+        return selectors.organization_list(user=self.request.user)
+
+    def select_one(self, pk):
+        return selectors.organization_get(user=self.request.user, pk=pk)
+
+    def can_change(self, obj):
+        return can_edit(self.request.user, obj)
+
+    def perform_create(self, data):
+        return services.organization_create(user=self.request.user, data=data)
+
+    def perform_update(self, obj, data):
+        return services.organization_update(organization=obj, user=self.request.user, data=data)
+
+    def perform_archive(self, obj):
+        return services.organization_archive(organization=obj, user=self.request.user)
+
+
+@service_viewset_schema(ContactSerializer)
+class ContactViewSet(ServiceViewSet):
+    serializer_class = ContactSerializer
+    filter_backends = [StableOrderingFilterBackend]
+    filterset_class = ApiContactFilter
+    default_ordering = ["last_name", "first_name"]
+    queryset = Contact.objects.none()
+    writable = _writable(Contact)
+
+    def select_list(self):
+        return selectors.contact_list(user=self.request.user)
+
+    def select_one(self, pk):
+        return selectors.contact_get(user=self.request.user, pk=pk)
+
+    def can_change(self, obj):
+        return can_edit(self.request.user, obj)
+
+    def perform_create(self, data):
+        return services.contact_create(user=self.request.user, data=data)
+
+    def perform_update(self, obj, data):
+        return services.contact_update(contact=obj, user=self.request.user, data=data)
+
+    def perform_archive(self, obj):
+        return services.contact_archive(contact=obj, user=self.request.user)

@@ -1,0 +1,38 @@
+"""The REST API, version 1: one router for every resource, plus the schema and its docs."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from accounts.api.views import TeamViewSet, UserViewSet
+from activities.api.views import ActivityViewSet
+from contacts.api.views import ContactViewSet, OrganizationViewSet
+from documents.api.views import DocumentViewSet
+from integrations.api.views import WebhookViewSet
+from opportunities.api.views import OpportunityLineViewSet, OpportunityViewSet
+from pipeline.api.views import LostReasonViewSet, PipelineViewSet, StageViewSet
+from products.api.views import ProductViewSet
+from quotes.api.views import QuoteViewSet
+
+router = DefaultRouter()
+router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("opportunities", OpportunityViewSet, basename="opportunity")
+router.register("opportunity-lines", OpportunityLineViewSet, basename="opportunity-line")
+router.register("pipelines", PipelineViewSet, basename="pipeline")
+router.register("stages", StageViewSet, basename="stage")
+router.register("lost-reasons", LostReasonViewSet, basename="lost-reason")
+router.register("users", UserViewSet, basename="user")
+router.register("teams", TeamViewSet, basename="team")
+router.register("products", ProductViewSet, basename="product")
+router.register("quotes", QuoteViewSet, basename="quote")
+router.register("documents", DocumentViewSet, basename="document")
+router.register("activities", ActivityViewSet, basename="activity")
+router.register("webhooks", WebhookViewSet, basename="webhook")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("", include(router.urls)),
+]

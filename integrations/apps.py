@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class IntegrationsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "integrations"
+    verbose_name = _("Integrations")
+
+    def ready(self):
+        from . import schema, webhooks  # noqa: F401  (schema extension; webhook fan-out on the outbox)

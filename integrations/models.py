@@ -1,0 +1,142 @@
+"""API tokens, idempotent POSTs and webhooks: what integrators need to build on the API safely."""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.validators import plausible_date
+
+TOKEN_PREFIX = "crm_"  # noqa: S105 (a prefix to recognise our tokens, not a secret)
+
+
+def token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def token_generate() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only its SHA-256 is stored: the token itself is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=12, help_text=_("The first characters, to recognise it."))
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
+    read_only = models.BooleanField(_("read only"), default=False)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True, validators=[plausible_date])
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_usable(self) -> bool:
+        now = timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a POST sent with an ``Idempotency-Key``: a retry gets it back."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    key = models.CharField(_("idempotency key"), max_length=200)
+    method = models.CharField(_("method"), max_length=10)
+    path = models.CharField(_("path"), max_length=500)
+    request_hash = models.CharField(_("request hash"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("status code"))
+    body = models.JSONField(_("response body"), null=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_unique")]
+
+    def __str__(self):
+        return f"{self.method} {self.path} ({self.key})"
+
+
+class WebhookEvent(models.TextChoices):
+    OPPORTUNITY_CREATED = "opportunity.created", _("Opportunity created")
+    OPPORTUNITY_UPDATED = "opportunity.updated", _("Opportunity updated")
+    OPPORTUNITY_STAGE_CHANGED = "opportunity.stage_changed", _("Opportunity stage changed")
+    OPPORTUNITY_WON = "opportunity.won", _("Opportunity won")
+    OPPORTUNITY_LOST = "opportunity.lost", _("Opportunity lost")
+    ORGANIZATION_CREATED = "organization.created", _("Organization created")
+    ORGANIZATION_UPDATED = "organization.updated", _("Organization updated")
+    CONTACT_CREATED = "contact.created", _("Contact created")
+    CONTACT_UPDATED = "contact.updated", _("Contact updated")
+
+
+class WebhookSubscription(models.Model):
+    """Where to POST which events. Payloads are signed with ``secret`` (HMAC-SHA256)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="webhooks"
+    )
+    target_url = models.URLField(_("target URL"), max_length=500)
+    secret = models.CharField(_("secret"), max_length=200)
+    events = models.JSONField(_("events"), default=list)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.target_url
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscription, and what happened when we POSTed it (the delivery log)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        DELIVERED = "delivered", _("delivered")
+        FAILED = "failed", _("failed")
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("subscription")
+    )
+    event_id = models.BigIntegerField(_("event"))
+    topic = models.CharField(_("event type"), max_length=100)
+    payload = models.JSONField(_("payload"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
+    response_body = models.TextField(_("response (start)"), blank=True)
+    error = models.TextField(_("error"), blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "event_id"], name="webhook_delivery_once_per_event")
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due_idx")]
+
+    def __str__(self):
+        return f"{self.topic} → {self.subscription_id} ({self.status})"

@@ -1,0 +1,211 @@
+"""`/api/v1/opportunities/`: the same selectors, filters and services as the pages."""
+
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
+
+from accounts.permissions import can_edit
+from integrations.api.base import ERRORS, IDEMPOTENCY_KEY, IF_MATCH, WRITE_ERRORS, CrmViewSet
+from pipeline.services import opportunity_move_stage
+
+from .. import selectors, services
+from ..filters import OpportunityFilter
+from ..models import Opportunity
+from .serializers import (
+    WRITABLE,
+    MoveSerializer,
+    OpportunityLineSerializer,
+    OpportunitySerializer,
+    StageChangeSerializer,
+)
+
+
+class StableOrderingFilterBackend(DjangoFilterBackend):
+    """The FilterSet's ordering, always ending with the primary key so pages never overlap."""
+
+    def filter_queryset(self, request, queryset, view):
+        queryset = super().filter_queryset(request, queryset, view)
+        order = [o for o in queryset.query.order_by if o not in ("id", "-id", "pk", "-pk")]
+        order = order or getattr(view, "default_ordering", ["-id"])
+        # Tie-break in the direction of the first key, so (created_at DESC, id DESC) can use its index.
+        return queryset.order_by(*order, "-id" if str(order[0]).startswith("-") else "id")
+
+
+def editable_or_403(user, obj):
+    if not can_edit(user, obj):
+        raise PermissionDenied("You may see this record but not change it.")
+
+
+class OpportunityViewSet(mixins.ListModelMixin, CrmViewSet):
+    serializer_class = OpportunitySerializer
+    filter_backends = [StableOrderingFilterBackend]
+    filterset_class = OpportunityFilter
+    default_ordering = ["-created_at"]
+    queryset = Opportunity.objects.none()  # for the schema; get_queryset narrows to what the caller sees
+
+    def get_queryset(self):
+        return selectors.opportunity_list(user=self.request.user)
+
+    def get_object(self):
+        try:
+            return self.with_etag(selectors.opportunity_get(user=self.request.user, pk=int(self.kwargs["pk"])))
+        except (Opportunity.DoesNotExist, ValueError):
+            raise NotFound() from None
+
+    @extend_schema(responses={200: OpportunitySerializer, **ERRORS})
+    def retrieve(self, request, pk=None):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(
+        request=OpportunitySerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: OpportunitySerializer, **WRITE_ERRORS},
+    )
+    def create(self, request):
+        def make():
+            serializer = self.get_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = dict(serializer.validated_data)
+            opp = services.opportunity_create(user=request.user, **data)
+            opp = selectors.opportunity_get(user=request.user, pk=opp.pk)
+            self.with_etag(opp)
+            return Response(self.get_serializer(opp).data, status=status.HTTP_201_CREATED)
+
+        return self.idempotent(request, make)
+
+    def _update(self, request, partial):
+        opp = self.get_object()
+        editable_or_403(request.user, opp)
+        self.check_if_match(opp)
+        serializer = self.get_serializer(opp, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = {k: v for k, v in serializer.validated_data.items() if k in WRITABLE or k in ("stage", "lost_reason")}
+        if "pipeline" in serializer.validated_data and "stage" not in data:
+            data["stage"] = serializer.validated_data["pipeline"].stages.order_by("order").first()
+        services.opportunity_update(opportunity=opp, user=request.user, data=data, expected_version=opp.version)
+        fresh = self.with_etag(selectors.opportunity_get(user=request.user, pk=opp.pk))
+        return Response(self.get_serializer(fresh).data)
+
+    @extend_schema(parameters=[IF_MATCH], responses={200: OpportunitySerializer, **WRITE_ERRORS})
+    def partial_update(self, request, pk=None):
+        """Change some fields. A different `stage` goes through the stage-change service."""
+        return self._update(request, partial=True)
+
+    @extend_schema(parameters=[IF_MATCH], responses={200: OpportunitySerializer, **WRITE_ERRORS})
+    def update(self, request, pk=None):
+        return self._update(request, partial=False)
+
+    @extend_schema(parameters=[IF_MATCH], responses={204: None, **WRITE_ERRORS})
+    def destroy(self, request, pk=None):
+        """Archive the deal (its history stays; a manager can restore it)."""
+        opp = self.get_object()
+        editable_or_403(request.user, opp)
+        self.check_if_match(opp)
+        services.opportunity_archive(opportunity=opp, user=request.user, expected_version=opp.version)
+        self._etag_object = None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=MoveSerializer, parameters=[IF_MATCH], responses={200: OpportunitySerializer, **WRITE_ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        """Move the deal to another stage (and/or position) through the one stage-change service."""
+        opp = self.get_object()
+        editable_or_403(request.user, opp)
+        self.check_if_match(opp)
+        serializer = MoveSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data["stage"].pipeline_id != opp.pipeline_id:
+            from core.exceptions import ValidationError
+
+            raise ValidationError({"stage": ["This stage belongs to another pipeline."]})
+        expected = data.get("version") or (opp.version if request.headers.get("If-Match") else None)
+        opportunity_move_stage(
+            opportunity=opp,
+            stage=data["stage"],
+            user=request.user,
+            expected_version=expected,
+            lost_reason=data.get("lost_reason"),
+            lost_note=data.get("lost_note", ""),
+            position=data.get("position"),
+        )
+        fresh = self.with_etag(selectors.opportunity_get(user=request.user, pk=opp.pk))
+        return Response(self.get_serializer(fresh).data)
+
+    @extend_schema(responses={200: StageChangeSerializer(many=True), **ERRORS})
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def history(self, request, pk=None):
+        """The stages the deal went through, oldest first."""
+        opp = self.get_object()
+        self._etag_object = None
+        rows = selectors.opportunity_history(opportunity=opp)
+        return Response(StageChangeSerializer(rows, many=True).data)
+
+
+class OpportunityLineViewSet(mixins.ListModelMixin, CrmViewSet):
+    """Product lines of the deals the caller may see. `?opportunity=<id>` narrows to one deal."""
+
+    serializer_class = OpportunityLineSerializer
+    queryset = Opportunity.objects.none()
+
+    def get_queryset(self):
+        from ..models import OpportunityLine
+
+        visible = selectors.opportunity_list(user=self.request.user, include_archived=True)
+        qs = OpportunityLine.objects.filter(opportunity__in=visible.values("pk")).select_related("product")
+        opportunity = self.request.query_params.get("opportunity")
+        if opportunity:
+            if not opportunity.isdigit():
+                from core.exceptions import ValidationError
+
+                raise ValidationError({"opportunity": ["A deal id is a number."]})
+            qs = qs.filter(opportunity_id=int(opportunity))
+        return qs.order_by("opportunity_id", "position", "id")
+
+    def get_object(self):
+        line = self.get_queryset().filter(pk=self.kwargs["pk"]).select_related("opportunity").first()
+        if line is None:
+            raise NotFound()
+        return self.with_etag(line)
+
+    @extend_schema(responses={200: OpportunityLineSerializer, **ERRORS})
+    def retrieve(self, request, pk=None):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(parameters=[IDEMPOTENCY_KEY], responses={201: OpportunityLineSerializer, **WRITE_ERRORS})
+    def create(self, request):
+        def make():
+            serializer = self.get_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = dict(serializer.validated_data)
+            opp = data.pop("opportunity")
+            editable_or_403(request.user, opp)
+            line = services.opportunity_line_add(opportunity=opp, user=request.user, **data)
+            return Response(self.get_serializer(line).data, status=status.HTTP_201_CREATED)
+
+        return self.idempotent(request, make)
+
+    @extend_schema(parameters=[IF_MATCH], responses={200: OpportunityLineSerializer, **WRITE_ERRORS})
+    def partial_update(self, request, pk=None):
+        line = self.get_object()
+        editable_or_403(request.user, line.opportunity)
+        self.check_if_match(line)
+        serializer = self.get_serializer(line, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = {k: v for k, v in serializer.validated_data.items() if k != "opportunity"}
+        line = services.opportunity_line_update(line=line, user=request.user, data=data)
+        return Response(self.get_serializer(line).data)
+
+    @extend_schema(parameters=[IF_MATCH], responses={204: None, **WRITE_ERRORS})
+    def destroy(self, request, pk=None):
+        line = self.get_object()
+        editable_or_403(request.user, line.opportunity)
+        self.check_if_match(line)
+        services.opportunity_line_remove(line=line, user=request.user)
+        self._etag_object = None
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,151 @@
+"""`/api/v1/quotes/`: drafts, their lines and totals, and the send / accept / reject / revise steps."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
+
+from accounts.permissions import can_edit
+from contacts.models import Contact, Organization
+from integrations.api.base import ERRORS, IDEMPOTENCY_KEY, WRITE_ERRORS, CrmViewSet
+from integrations.api.fields import VisibleRelatedField
+from opportunities.api.views import StableOrderingFilterBackend
+from opportunities.models import Opportunity
+
+from .. import selectors, services
+from ..filters import QuoteFilter
+from ..models import Quote, QuoteLine
+
+
+class QuoteLineSerializer(serializers.ModelSerializer):
+    net_total = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = QuoteLine
+        fields = [
+            "id",
+            "product",
+            "description",
+            "quantity",
+            "unit_price",
+            "discount_percent",
+            "vat_rate",
+            "vat_exemption_note",
+            "net_total",
+        ]
+
+
+class QuoteSerializer(serializers.ModelSerializer):
+    opportunity = VisibleRelatedField(model=Opportunity, required=False, allow_null=True)
+    organization = VisibleRelatedField(model=Organization, required=False, allow_null=True)
+    contact = VisibleRelatedField(model=Contact, required=False, allow_null=True)
+    number = serializers.CharField(read_only=True)
+    lines = QuoteLineSerializer(many=True, read_only=True)
+    copy_lines = serializers.BooleanField(write_only=True, default=True)
+    title = serializers.CharField(max_length=200, required=False, help_text="Empty: the deal's name.")
+
+    class Meta:
+        model = Quote
+        fields = [
+            "id",
+            "number",
+            "title",
+            "opportunity",
+            "organization",
+            "contact",
+            "status",
+            "issue_date",
+            "valid_until",
+            "currency",
+            "notes",
+            "terms",
+            "owner",
+            "revision_of",
+            "lines",
+            "copy_lines",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["status", "issue_date", "owner", "revision_of", "created_at", "updated_at"]
+        validators = []
+
+
+class AcceptSerializer(serializers.Serializer):
+    mark_deal_won = serializers.BooleanField(default=False)
+
+
+class QuoteViewSet(mixins.ListModelMixin, CrmViewSet):
+    serializer_class = QuoteSerializer
+    filter_backends = [StableOrderingFilterBackend]
+    filterset_class = QuoteFilter
+    default_ordering = ["-created_at"]
+    queryset = Quote.objects.none()
+
+    def get_queryset(self):
+        return selectors.quote_list(user=self.request.user).prefetch_related("lines")
+
+    def get_object(self):
+        try:
+            return self.with_etag(selectors.quote_get(user=self.request.user, pk=int(self.kwargs["pk"])))
+        except (Quote.DoesNotExist, ValueError):
+            raise NotFound() from None
+
+    def _editable(self):
+        quote = self.get_object()
+        if not can_edit(self.request.user, quote):
+            raise PermissionDenied("You may see this quote but not change it.")
+        self.check_if_match(quote)
+        return quote
+
+    def _fresh(self, quote):
+        return Response(
+            self.get_serializer(self.with_etag(selectors.quote_get(user=self.request.user, pk=quote.pk))).data
+        )
+
+    @extend_schema(responses={200: QuoteSerializer, **ERRORS})
+    def retrieve(self, request, pk=None):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(parameters=[IDEMPOTENCY_KEY], responses={201: QuoteSerializer, **WRITE_ERRORS})
+    def create(self, request):
+        """A draft quote, from a deal (copying its lines unless `copy_lines` is false) or from scratch."""
+
+        def make():
+            serializer = self.get_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = {k: v for k, v in serializer.validated_data.items() if k not in ("status",)}
+            quote = services.quote_create(user=request.user, **data)
+            response = self._fresh(quote)
+            response.status_code = status.HTTP_201_CREATED
+            return response
+
+        return self.idempotent(request, make)
+
+    @extend_schema(request=None, responses={200: QuoteSerializer, **WRITE_ERRORS})
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        """Issue the quote: it gets its number and can no longer be edited."""
+        return self._fresh(services.quote_send(quote=self._editable(), user=request.user))
+
+    @extend_schema(request=AcceptSerializer, responses={200: QuoteSerializer, **WRITE_ERRORS})
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        """The customer accepted; `mark_deal_won` also moves the deal to its won stage."""
+        serializer = AcceptSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        quote = services.quote_accept(quote=self._editable(), user=request.user, **serializer.validated_data)
+        return self._fresh(quote)
+
+    @extend_schema(request=None, responses={200: QuoteSerializer, **WRITE_ERRORS})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._fresh(services.quote_reject(quote=self._editable(), user=request.user))
+
+    @extend_schema(request=None, responses={201: QuoteSerializer, **WRITE_ERRORS})
+    @action(detail=True, methods=["post"])
+    def revise(self, request, pk=None):
+        """A new draft copying this quote's lines, linked to it."""
+        response = self._fresh(services.quote_revise(quote=self._editable(), user=request.user))
+        response.status_code = status.HTTP_201_CREATED
+        return response
