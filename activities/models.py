@@ -1,7 +1,12 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from core.validators import plausible_date
+
+from .querysets import ActivityQuerySet
 
 
 class Activity(models.Model):
@@ -15,10 +20,10 @@ class Activity(models.Model):
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.TASK)
     subject = models.CharField(_("subject"), max_length=200)
-    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True, validators=[plausible_date])
     duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
     done = models.BooleanField(_("done"), default=False)
-    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True, validators=[plausible_date])
     notes = models.TextField(_("notes"), blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="activities"
@@ -47,9 +52,18 @@ class Activity(models.Model):
         blank=True,
         related_name="activities",
     )
+    reminder_minutes = models.PositiveIntegerField(
+        _("reminder (minutes before)"),
+        null=True,
+        blank=True,
+        default=30,
+        help_text=_("An e-mail reminder goes to the owner this many minutes before it is due; empty for none."),
+    )
     reminder_sent_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ActivityQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("activity")
@@ -68,3 +82,36 @@ class Activity(models.Model):
 
     def __str__(self):
         return self.subject
+
+    def get_absolute_url(self):
+        return reverse("activities:edit", args=[self.pk])
+
+    @property
+    def regarding(self):
+        """The record the activity is about: the deal, else the contact, else the organization."""
+        return self.opportunity or self.contact or self.organization
+
+    @property
+    def end_at(self):
+        if self.due_at is None:
+            return None
+        import datetime
+
+        return self.due_at + datetime.timedelta(minutes=self.duration_minutes or 0)
+
+
+class CalendarFeedToken(models.Model):
+    """The secret in a user's personal iCal feed URL. Regenerating it revokes the old URL."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token = models.CharField(_("token"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("calendar feed token")
+        verbose_name_plural = _("calendar feed tokens")
+
+    def __str__(self):
+        return f"{self.user} feed"

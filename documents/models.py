@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .querysets import DocumentQuerySet
+
 
 def document_upload_to(instance, filename):
     # The stored name never reuses the uploaded one (which may hold anything); the original is kept
@@ -54,6 +56,8 @@ class Document(models.Model):
     )
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
+    objects = DocumentQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("document")
         verbose_name_plural = _("documents")
@@ -72,3 +76,7 @@ class Document(models.Model):
 
     def __str__(self):
         return self.original_name
+
+    @property
+    def parent(self):
+        return self.opportunity or self.organization or self.contact

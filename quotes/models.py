@@ -4,9 +4,13 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.models import PricedLine
+from core.validators import plausible_date
+
+from .querysets import QuoteQuerySet
 
 
 class Quote(models.Model):
@@ -50,8 +54,8 @@ class Quote(models.Model):
         related_name="quotes",
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
-    issue_date = models.DateField(_("issue date"), null=True, blank=True)
-    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    issue_date = models.DateField(_("issue date"), null=True, blank=True, validators=[plausible_date])
+    valid_until = models.DateField(_("valid until"), null=True, blank=True, validators=[plausible_date])
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
     notes = models.TextField(_("notes"), blank=True)
     terms = models.TextField(_("terms and conditions"), blank=True)
@@ -70,6 +74,8 @@ class Quote(models.Model):
     decided_at = models.DateTimeField(_("accepted or rejected at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = QuoteQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("quote")
@@ -93,6 +99,17 @@ class Quote(models.Model):
 
     def __str__(self):
         return f"{self.number} {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("quotes:detail", args=[self.pk])
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def customer(self):
+        return self.organization or self.contact or (self.opportunity.customer if self.opportunity else None)
 
     @property
     def number(self) -> str:
@@ -142,3 +159,18 @@ class QuoteLine(PricedLine):
 
     def __str__(self):
         return self.description
+
+
+class QuoteCounter(models.Model):
+    """The last number given to a quote of ``year``. Its row is locked while a quote is numbered, so
+    numbers are gap-free and never repeat, even when two people send quotes at the same moment."""
+
+    year = models.PositiveSmallIntegerField(_("year"), primary_key=True)
+    last = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("quote counter")
+        verbose_name_plural = _("quote counters")
+
+    def __str__(self):
+        return f"{self.year}: {self.last}"

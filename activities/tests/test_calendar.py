@@ -1,0 +1,136 @@
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from icalendar import Calendar
+
+from activities import services
+from activities.models import CalendarFeedToken
+from activities.tests.factories import ActivityFactory
+from opportunities.services import opportunity_update
+from opportunities.tests.factories import OpportunityFactory
+
+pytestmark = pytest.mark.django_db
+
+TZ = timezone.get_default_timezone
+
+
+def _at(day, hour, minute=0):
+    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=TZ())
+
+
+@pytest.fixture
+def data(rep, other_rep):
+    day = datetime.date(2026, 11, 18)  # a Wednesday
+    opp = OpportunityFactory(owner=rep, name="Fornitura Caffè & <Co>", expected_close_date=datetime.date(2026, 11, 27))
+    opp = opportunity_update(
+        opportunity=opp, user=rep, data={"next_step": "Inviare offerta", "next_step_date": datetime.date(2026, 11, 20)}
+    )
+    call = ActivityFactory(
+        owner=rep, subject="Chiamata Niccolò", due_at=_at(day, 9, 30), duration_minutes=45, opportunity=opp
+    )
+    OpportunityFactory(owner=rep, name="Already won", expected_close_date=day).__class__.objects.filter(
+        name="Already won"
+    ).update(status="won", closed_at=timezone.now())
+    ActivityFactory(owner=other_rep, subject="Not mine", due_at=_at(day, 10))
+    return {"day": day, "opp": opp, "call": call}
+
+
+def test_month_week_and_agenda_show_activities_close_dates_and_next_steps(client, rep, data, django_assert_num_queries):
+    client.force_login(rep)
+    url = reverse("calendar:month") + "?date=2026-11-18"
+    client.get(url)
+    with django_assert_num_queries(8):  # session, user, teams, activities, close dates, next steps, feed, nav team
+        response = client.get(url)
+    page = response.content.decode()
+    assert "Chiamata Niccolò" in page
+    assert "Expected close: Fornitura Caffè &amp; &lt;Co&gt;" in page
+    assert "Next step: Inviare offerta" in page
+    assert "Not mine" not in page and "Already won" not in page
+    grid = response.context["grid"]
+    assert grid[0][0][0].weekday() == 0  # Monday first
+    assert f'href="/activities/{data["call"].pk}/edit/"' in page
+    assert f'href="{data["opp"].get_absolute_url()}"' in page
+
+    week = client.get(reverse("calendar:week") + "?date=2026-11-18").content.decode()
+    assert "Chiamata Niccolò" in week and "Next step: Inviare offerta" in week
+    assert "Expected close: " not in week  # the 27th is next week
+    agenda = client.get(reverse("calendar:agenda") + "?date=2026-11-18").content.decode()
+    assert agenda.index("Chiamata Niccolò") < agenda.index("Next step: ") < agenda.index("Expected close: ")
+
+
+def test_bad_date_falls_back_to_today(client, rep):
+    client.force_login(rep)
+    assert client.get(reverse("calendar:month") + "?date=2026-13-45").status_code == 200
+
+
+def test_team_scope_shows_teammates_but_never_other_teams(client, rep, teammate, other_rep, data):
+    ActivityFactory(owner=teammate, subject="Teammate call", due_at=_at(data["day"], 11))
+    client.force_login(rep)
+    page = client.get(reverse("calendar:month") + "?date=2026-11-18&scope=team").content.decode()
+    assert "Teammate call" in page and "Not mine" not in page
+
+
+def test_ical_feed_parses_and_revoked_token_is_404(client, rep, data):
+    client.force_login(rep)
+    client.post(reverse("calendar:feed_regenerate"))
+    token = CalendarFeedToken.objects.get(user=rep).token
+    client.logout()
+    with timezone.override(TZ()):
+        response = client.get(reverse("calendar:feed", args=[token]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/calendar")
+    cal = Calendar.from_ical(response.content)
+    events = {str(e["summary"]): e for e in cal.walk("VEVENT")}
+    assert set(events) >= {
+        "Chiamata Niccolò",
+        "Expected close: Fornitura Caffè & <Co>",
+        "Next step: Inviare offerta (Fornitura Caffè & <Co>)",
+    }
+    assert "Not mine" not in events
+    call = events["Chiamata Niccolò"]
+    assert call.decoded("dtstart") == _at(data["day"], 9, 30)
+    assert call.decoded("dtend") - call.decoded("dtstart") == datetime.timedelta(minutes=45)
+    assert str(call["uid"]) == f"activity-{data['call'].pk}@testserver"
+    assert str(call["url"]) == f"http://testserver/activities/{data['call'].pk}/edit/"
+    assert "dtstamp" in call
+    close = events["Expected close: Fornitura Caffè & <Co>"]
+    assert close.decoded("dtstart") == datetime.date(2026, 11, 27)  # all day
+    assert close.decoded("dtend") == datetime.date(2026, 11, 28)
+    # Same UIDs on the next fetch, so calendar apps update instead of duplicating.
+    again = Calendar.from_ical(client.get(reverse("calendar:feed", args=[token])).content)
+    assert {str(e["uid"]) for e in again.walk("VEVENT")} == {str(e["uid"]) for e in cal.walk("VEVENT")}
+
+    services.calendar_feed_token_regenerate(user=rep)
+    assert client.get(reverse("calendar:feed", args=[token])).status_code == 404
+    new = CalendarFeedToken.objects.get(user=rep).token
+    assert client.get(reverse("calendar:feed", args=[new])).status_code == 200
+    services.calendar_feed_token_revoke(user=rep)
+    assert client.get(reverse("calendar:feed", args=[new])).status_code == 404
+
+
+def test_feed_of_a_deactivated_user_is_gone(client, rep):
+    token = services.calendar_feed_token_get_or_create(user=rep).token
+    rep.is_active = False
+    rep.save()
+    assert client.get(reverse("calendar:feed", args=[token])).status_code == 404
+
+
+def test_switching_views_keeps_the_day(client, rep):
+    client.force_login(rep)
+    response = client.get(reverse("calendar:month") + "?date=2026-11-18")
+    assert response.context["switch_date"] == datetime.date(2026, 11, 18)
+    assert "/calendar/week/?date=2026-11-18" in response.content.decode()
+
+
+def test_a_crowded_month_is_capped_and_says_so(client, rep, monkeypatch):
+    from activities import calendar
+
+    monkeypatch.setattr(calendar, "MAX_PER_SOURCE", 2)
+    for hour in (9, 10, 11):
+        ActivityFactory(owner=rep, subject=f"Call {hour}", due_at=_at(datetime.date(2026, 11, 18), hour))
+    client.force_login(rep)
+    response = client.get(reverse("calendar:month") + "?date=2026-11-18")
+    assert len(response.context["entries"]) == 2
+    assert "too many entries" in response.content.decode()
