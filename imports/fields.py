@@ -1,0 +1,337 @@
+"""What can be imported for each kind of record: target fields, header synonyms and value parsers.
+
+A mapping is ``{target field: column header}``. :func:`auto_mapping` guesses it from the headers
+by comparing them, reduced to letters and digits, with each field's name, its English and Italian
+labels and a list of synonyms (e.g. "Ragione sociale" → organization name, "Partita IVA" → VAT).
+"""
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import EmailValidator
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .keys import header_key
+from .models import ImportKind
+
+
+class CellError(ValueError):
+    """A value that cannot be read; the message is for people."""
+
+
+def parse_text(value) -> str:
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def parse_decimal(value) -> Decimal | None:
+    if value in ("", None):
+        return None
+    if isinstance(value, int | float | Decimal):
+        return Decimal(str(value))
+    text = re.sub(r"[\s€$£]|EUR|USD", "", str(value), flags=re.IGNORECASE)
+    if "," in text and "." in text:
+        # The separator that comes last is the decimal one: 1.234,56 or 1,234.56.
+        thousands = "." if text.rfind(",") > text.rfind(".") else ","
+        text = text.replace(thousands, "").replace(",", ".")
+    elif "," in text:
+        text = text.replace(",", ".") if text.count(",") == 1 else text.replace(",", "")
+    elif text.count(".") > 1:
+        text = text.replace(".", "")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise CellError(_("%(value)s is not a number.") % {"value": value}) from None
+    if not number.is_finite():
+        raise CellError(_("%(value)s is not a number.") % {"value": value})
+    return number
+
+
+def parse_int(value) -> int | None:
+    number = parse_decimal(value)
+    if number is None:
+        return None
+    if number != number.to_integral_value():
+        raise CellError(_("%(value)s is not a whole number.") % {"value": value})
+    return int(number)
+
+
+DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y", "%Y/%m/%d"]
+
+
+def parse_date(value) -> datetime.date | None:
+    if value in ("", None):
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    text = str(value).strip()[:10] if re.match(r"^\d{4}-\d{2}-\d{2}[ T]", str(value)) else str(value).strip()
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise CellError(_("%(value)s is not a date (use YYYY-MM-DD or DD/MM/YYYY).") % {"value": value})
+
+
+TRUE = {"1", "true", "yes", "y", "si", "sì", "x", "vero"}
+FALSE = {"0", "false", "no", "n", "falso", ""}
+
+
+def parse_bool(value) -> bool:
+    text = str(value).strip().casefold() if value is not None else ""
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    raise CellError(_("%(value)s is not yes or no.") % {"value": value})
+
+
+def parse_email(value) -> str:
+    text = parse_text(value).lower()
+    if text:
+        try:
+            EmailValidator()(text)
+        except DjangoValidationError:
+            raise CellError(_("%(value)s is not an e-mail address.") % {"value": value}) from None
+    return text
+
+
+def choice_parser(choices):
+    """Accept a choice's value or its label, in English or Italian, ignoring case."""
+
+    def parse(value) -> str:
+        text = parse_text(value)
+        if not text:
+            return ""
+        wanted = header_key(text)
+        for code, label in choices:
+            names = {header_key(code), header_key(str(label))}
+            for language in ("en", "it"):
+                with translation.override(language):
+                    names.add(header_key(str(label)))
+            if wanted in names:
+                return code
+        allowed = ", ".join(str(label) for _code, label in choices)
+        raise CellError(_("%(value)s is not one of: %(allowed)s.") % {"value": text, "allowed": allowed})
+
+    return parse
+
+
+@dataclass
+class Field:
+    name: str
+    label: object
+    parse: object = parse_text
+    synonyms: list[str] = field(default_factory=list)
+    required: bool = False
+    # A natural key: rows are matched to existing records by it.
+    key: bool = False
+
+    def names(self) -> set[str]:
+        names = {header_key(self.name), *(header_key(s) for s in self.synonyms)}
+        for language in ("en", "it"):
+            with translation.override(language):
+                names.add(header_key(str(self.label)))
+        return names
+
+
+def _fields() -> dict[str, list[Field]]:
+    from opportunities.models import LeadSource, OpportunityType
+    from products.models import Product
+
+    external = Field("external_id", gettext_lazy("external id"), synonyms=["id", "codice esterno", "opportunity_id"])
+    return {
+        ImportKind.ORGANIZATION: [
+            external,
+            Field(
+                "name",
+                gettext_lazy("name"),
+                required=True,
+                key=True,
+                synonyms=[
+                    "organization",
+                    "organisation",
+                    "company",
+                    "company name",
+                    "account",
+                    "account name",
+                    "ragione sociale",
+                    "denominazione",
+                    "azienda",
+                    "nome azienda",
+                    "società",
+                    "cliente",
+                ],
+            ),
+            Field("vat_number", gettext_lazy("VAT number"), synonyms=["partita iva", "p iva", "piva", "vat", "p.iva"]),
+            Field("fiscal_code", gettext_lazy("fiscal code"), synonyms=["codice fiscale", "cf", "cod fiscale"]),
+            Field("website", gettext_lazy("website"), synonyms=["sito", "sito web", "web", "url"]),
+            Field("email", gettext_lazy("e-mail"), parse_email, synonyms=["mail", "email address", "pec"]),
+            Field("phone", gettext_lazy("phone"), synonyms=["telefono", "tel", "phone number"]),
+            Field("sector", gettext_lazy("sector"), synonyms=["industry", "settore", "settore merceologico"]),
+            Field("employees", gettext_lazy("employees"), parse_int, synonyms=["dipendenti", "numero dipendenti"]),
+            Field("annual_revenue", gettext_lazy("annual revenue"), parse_decimal, synonyms=["revenue", "fatturato"]),
+            Field(
+                "founded_year",
+                gettext_lazy("year founded"),
+                parse_int,
+                synonyms=["year established", "anno di fondazione", "anno fondazione", "founded"],
+            ),
+            Field("street", gettext_lazy("street address"), synonyms=["address", "indirizzo", "via"]),
+            Field("postal_code", gettext_lazy("postal code"), synonyms=["zip", "zip code", "cap", "postcode"]),
+            Field("city", gettext_lazy("city"), synonyms=["town", "città", "citta", "comune", "località"]),
+            Field("province", gettext_lazy("province"), synonyms=["provincia", "prov", "state", "county"]),
+            Field("country", gettext_lazy("country"), synonyms=["paese", "nazione", "stato", "office location"]),
+            Field(
+                "parent",
+                gettext_lazy("parent organization"),
+                synonyms=["parent", "subsidiary of", "capogruppo", "controllante", "società madre"],
+            ),
+            Field("description", gettext_lazy("description"), synonyms=["notes", "note", "descrizione"]),
+        ],
+        ImportKind.CONTACT: [
+            external,
+            Field("first_name", gettext_lazy("first name"), synonyms=["nome", "given name", "firstname"]),
+            Field("last_name", gettext_lazy("last name"), synonyms=["cognome", "surname", "family name", "lastname"]),
+            Field("email", gettext_lazy("e-mail"), parse_email, key=True, synonyms=["mail", "email address"]),
+            Field("phone", gettext_lazy("phone"), synonyms=["telefono", "tel", "phone number"]),
+            Field("mobile", gettext_lazy("mobile"), synonyms=["cellulare", "cell", "mobile phone"]),
+            Field("job_title", gettext_lazy("job title"), synonyms=["title", "ruolo", "qualifica", "posizione"]),
+            Field(
+                "organization",
+                gettext_lazy("organization"),
+                synonyms=["company", "account", "azienda", "ragione sociale", "società", "organisation"],
+            ),
+            Field("notes", gettext_lazy("notes"), synonyms=["note", "description", "descrizione"]),
+        ],
+        ImportKind.PRODUCT: [
+            Field(
+                "code", gettext_lazy("code"), key=True, synonyms=["sku", "codice", "product code", "codice articolo"]
+            ),
+            Field(
+                "name",
+                gettext_lazy("name"),
+                required=True,
+                key=True,
+                synonyms=["product", "product name", "prodotto", "articolo", "nome prodotto"],
+            ),
+            Field("kind", gettext_lazy("kind"), choice_parser(Product.Kind.choices), synonyms=["tipo", "type"]),
+            Field("category", gettext_lazy("category"), synonyms=["categoria", "series", "serie", "famiglia"]),
+            Field("description", gettext_lazy("description"), synonyms=["descrizione"]),
+            Field(
+                "unit_price",
+                gettext_lazy("unit price"),
+                parse_decimal,
+                required=True,
+                synonyms=["price", "prezzo", "sales price", "list price", "listino", "prezzo unitario"],
+            ),
+            Field("currency", gettext_lazy("currency"), synonyms=["valuta", "divisa"]),
+            Field("vat_rate", gettext_lazy("VAT rate (%)"), parse_decimal, synonyms=["vat", "iva", "aliquota iva"]),
+            Field("active", gettext_lazy("active"), parse_bool, synonyms=["attivo"]),
+        ],
+        ImportKind.OPPORTUNITY: [
+            external,
+            Field(
+                "name",
+                gettext_lazy("name"),
+                required=True,
+                key=True,
+                synonyms=["opportunity", "deal", "deal name", "titolo", "opportunità", "trattativa"],
+            ),
+            Field(
+                "organization",
+                gettext_lazy("organization"),
+                synonyms=["account", "company", "customer", "cliente", "azienda", "ragione sociale"],
+            ),
+            Field("contact", gettext_lazy("contact"), synonyms=["contact email", "contatto", "referente"]),
+            Field("pipeline", gettext_lazy("pipeline")),
+            Field("stage", gettext_lazy("stage"), synonyms=["deal stage", "fase", "stato", "status"]),
+            Field(
+                "amount",
+                gettext_lazy("amount"),
+                parse_decimal,
+                synonyms=["value", "importo", "valore", "close value", "deal value"],
+            ),
+            Field("currency", gettext_lazy("currency"), synonyms=["valuta", "divisa"]),
+            Field(
+                "expected_close_date",
+                gettext_lazy("expected close date"),
+                parse_date,
+                synonyms=["chiusura prevista", "data chiusura prevista", "expected close"],
+            ),
+            Field(
+                "closed_at",
+                gettext_lazy("closed at"),
+                parse_date,
+                synonyms=["close date", "closing date", "data chiusura", "chiusa il"],
+            ),
+            Field(
+                "created_at",
+                gettext_lazy("created at"),
+                parse_date,
+                synonyms=["created", "engage date", "data creazione", "creata il"],
+            ),
+            Field("probability", gettext_lazy("probability (%)"), parse_int, synonyms=["probabilità", "probability"]),
+            Field(
+                "owner",
+                gettext_lazy("owner"),
+                synonyms=["sales agent", "salesperson", "rep", "commerciale", "responsabile", "venditore"],
+            ),
+            Field("type", gettext_lazy("type"), choice_parser(OpportunityType.choices), synonyms=["tipo"]),
+            Field(
+                "lead_source",
+                gettext_lazy("lead source"),
+                choice_parser(LeadSource.choices),
+                synonyms=["source", "fonte", "origine"],
+            ),
+            Field("lost_reason", gettext_lazy("lost reason"), synonyms=["motivo perdita", "reason lost"]),
+            Field("next_step", gettext_lazy("next step"), synonyms=["prossimo passo"]),
+            Field("description", gettext_lazy("description"), synonyms=["notes", "note", "descrizione"]),
+        ],
+    }
+
+
+def fields_for(kind: str) -> list[Field]:
+    return _fields()[kind]
+
+
+def auto_mapping(kind: str, headers: list[str]) -> dict[str, str]:
+    """``{field: header}`` for every field one of the headers plainly names (each header used once)."""
+    mapping, used = {}, set()
+    by_key = {}
+    for header in headers:
+        by_key.setdefault(header_key(header), header)
+    for spec in fields_for(kind):
+        for name in sorted(spec.names(), key=lambda n: (n != header_key(spec.name), n)):
+            header = by_key.get(name)
+            if header and header not in used:
+                mapping[spec.name] = header
+                used.add(header)
+                break
+    return mapping
+
+
+def mapping_errors(kind: str, mapping: dict, headers: list[str], defaults: dict | None = None) -> dict[str, str]:
+    """Problems with a mapping, by field: unknown columns, a required field left out."""
+    errors = {}
+    mapping = {**(defaults or {}), **{k: v for k, v in mapping.items() if v}}
+    specs = {spec.name: spec for spec in fields_for(kind)}
+    for name, header in mapping.items():
+        if name not in specs:
+            errors[name] = _("%(field)s is not a field of this import.") % {"field": name}
+        elif header and header not in headers and name not in (defaults or {}):
+            errors[name] = _("The file has no column %(column)s.") % {"column": header}
+    for spec in specs.values():
+        if spec.required and not mapping.get(spec.name):
+            errors[spec.name] = _("Choose the column that holds the %(field)s.") % {"field": spec.label}
+    if kind == ImportKind.CONTACT and not (mapping.get("first_name") or mapping.get("last_name")):
+        errors["last_name"] = _("Choose the column of the first or the last name.")
+    return errors
