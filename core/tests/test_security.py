@@ -1,0 +1,88 @@
+"""Security settings a user relies on without seeing them: CSP, login throttling, deploy checks."""
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url", ["/", "/pipeline/", "/opportunities/", "/organizations/", "/reports/won-lost/", "/api/v1/docs/"]
+)
+def test_pages_carry_a_content_security_policy_without_inline_scripts(client, crm_admin, url):
+    client.force_login(crm_admin)
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    policy = response["Content-Security-Policy"]
+    script_src = re.search(r"script-src ([^;]+)", policy)[1]
+    assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
+    assert "frame-ancestors 'none'" in policy
+    html = response.content.decode()
+    inline = [m for m in re.findall(r"<script\b([^>]*)>", html) if "src=" not in m and "application/json" not in m]
+    assert not inline, f"inline <script> on {url}"
+
+
+def test_templates_have_no_inline_scripts_handlers_or_styles():
+    offenders = []
+    for path in ROOT.glob("templates/**/*.html"):
+        text = path.read_text(encoding="utf-8")
+        for match in re.finditer(r"<script\b([^>]*)>", text):
+            if "src=" not in match[1]:
+                offenders.append(f"{path.relative_to(ROOT)}: inline <script>")
+        if re.search(r"\son[a-z]+\s*=", text):
+            offenders.append(f"{path.relative_to(ROOT)}: on*= handler attribute")
+        if re.search(r'\sstyle\s*=\s*"', text):
+            offenders.append(f"{path.relative_to(ROOT)}: style attribute")
+    assert not offenders, "\n".join(offenders)
+
+
+@pytest.mark.django_db
+def test_repeated_failed_logins_lock_the_account_for_that_address(client, rep):
+    url = reverse("login")
+    for _ in range(5):
+        client.post(url, {"username": rep.username, "password": "wrong"})
+
+    response = client.post(url, {"username": rep.username, "password": "test-password-123"})
+
+    assert response.status_code == 429
+    assert "Too many failed log-in attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_a_successful_login_before_the_limit_resets_the_count(client, rep):
+    url = reverse("login")
+    for _ in range(4):
+        client.post(url, {"username": rep.username, "password": "wrong"})
+    assert client.post(url, {"username": rep.username, "password": "test-password-123"}).status_code == 302
+
+
+def test_check_deploy_with_production_settings_prints_no_warning():
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "crm.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "crm.example.com",
+        "DATABASE_URL": "postgres://crm:secret@127.0.0.1:5432/crm",
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests of this run, never in production
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
