@@ -27,3 +27,26 @@ def test_generate_a_small_valid_data_set(pipeline):
         assert deal.stage_changes.order_by("changed_at", "id").last().to_stage_id == deal.stage_id
         assert deal.probability == deal.stage.probability
     assert result["stage_changes"] == StageChange.objects.count()
+
+
+def test_every_reference_of_the_generated_rows_resolves(pipeline):
+    """The generator skips the per-row foreign-key checks for speed: check the references here."""
+    from django.db import connection
+
+    generate(open_deals=50, closed_deals=50, out=io.StringIO())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' "
+            "AND conrelid::regclass::text IN ('opportunities_opportunity', 'pipeline_stagechange', "
+            "'contacts_contact', 'contacts_organization')"
+        )
+        for table, definition in cursor.fetchall():
+            column = definition.split("(")[1].split(")")[0]
+            target, target_column = definition.split("REFERENCES ")[1].split("(")
+            target_column = target_column.split(")")[0]
+            cursor.execute(
+                f"SELECT count(*) FROM {table} t WHERE t.{column} IS NOT NULL AND NOT EXISTS "  # noqa: S608
+                f"(SELECT 1 FROM {target} r WHERE r.{target_column} = t.{column})"
+            )
+            assert cursor.fetchone()[0] == 0, f"{table}.{column} points nowhere"
+    assert Opportunity.objects.count() == 100
