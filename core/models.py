@@ -1,9 +1,11 @@
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from .validators import plausible_date
@@ -103,6 +105,20 @@ class PricedLine(models.Model):
                 violation_error_message=_("The discount must be between 0 and 100%."),
             ),
         ]
+
+    # The largest amount a deal or a quote total holds (14 digits, 2 decimals).
+    MAX_TOTAL = Decimal("999999999999.99")
+
+    def clean(self):
+        super().clean()
+        if self.quantity is None or self.unit_price is None or self.discount_percent is None:
+            return  # the fields' own validation reports what is missing
+        if self.net_total > self.MAX_TOTAL:
+            largest = number_format(self.MAX_TOTAL, 2, force_grouping=True)
+            message = _("Quantity × unit price is larger than the largest amount we can store (%(max)s).") % {
+                "max": largest
+            }
+            raise ValidationError({"quantity": [message], "unit_price": [message]})
 
     @property
     def net_total(self) -> Decimal:

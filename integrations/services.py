@@ -1,6 +1,7 @@
 """Every write of the integrations app: tokens and webhook subscriptions."""
 
 import datetime
+import urllib.parse
 
 from django.db import transaction
 from django.utils import timezone
@@ -9,6 +10,7 @@ from django.utils.translation import gettext as _
 from core.exceptions import ValidationError
 
 from .models import ApiToken, WebhookEvent, WebhookSubscription, token_generate, token_hash
+from .webhooks import target_refusal
 
 
 @transaction.atomic
@@ -47,12 +49,23 @@ def _clean_events(events) -> list[str]:
     return sorted(set(events))
 
 
+def _check_target(hook: WebhookSubscription) -> None:
+    if hook.target_url and target_refusal(hook.target_url, resolve=False):
+        raise ValidationError(
+            {
+                "target_url": _("Webhooks can only be sent to public addresses, not to %(host)s.")
+                % {"host": urllib.parse.urlsplit(hook.target_url).hostname}
+            }
+        )
+
+
 @transaction.atomic
 def webhook_create(*, user, target_url: str, secret: str, events: list, active: bool = True) -> WebhookSubscription:
     hook = WebhookSubscription(
         owner=user, target_url=target_url, secret=secret, events=_clean_events(events), active=active
     )
     hook.full_clean()
+    _check_target(hook)
     hook.save()
     return hook
 
@@ -65,5 +78,6 @@ def webhook_update(*, webhook: WebhookSubscription, user, data: dict) -> Webhook
     if "events" in data:
         webhook.events = _clean_events(data["events"])
     webhook.full_clean()
+    _check_target(webhook)
     webhook.save()
     return webhook

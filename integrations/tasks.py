@@ -4,6 +4,7 @@ from .webhooks import webhook_deliveries_send_due
 
 
 @shared_task(ignore_result=True)
-def webhook_deliveries_send() -> int:
-    """POST due webhook deliveries. Runs after each fan-out and every minute from beat (retries)."""
-    return webhook_deliveries_send_due()
+def webhook_deliveries_send(event_id: int | None = None) -> int:
+    """POST due webhook deliveries: one event's right after its fan-out, all of them (the retries)
+    every minute from beat."""
+    return webhook_deliveries_send_due(event_id=event_id)

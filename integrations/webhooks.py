@@ -8,12 +8,16 @@ exactly once. Each POST carries the JSON body signed with the subscription's sec
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -46,16 +50,56 @@ def webhook_fan_out(event) -> None:
         ],
         ignore_conflicts=True,
     )
+    event_id = event.pk
+    transaction.on_commit(lambda: _request_send(event_id))
+
+
+def _request_send(event_id: int) -> None:
+    """Ask a worker to send this event's deliveries now; retries of older ones are the sweep's job,
+    so a request that emits an event (run eagerly without a broker) never sends other events'."""
     from .tasks import webhook_deliveries_send
 
-    transaction.on_commit(lambda: _request_send(webhook_deliveries_send))
-
-
-def _request_send(task) -> None:
     try:
-        task.apply_async(retry=False)
+        webhook_deliveries_send.apply_async(kwargs={"event_id": event_id}, retry=False)
     except Exception:  # broker down: the beat sweep sends them later
         logger.warning("Could not reach the task broker; webhook deliveries wait for the next sweep.")
+
+
+def _is_private(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    return not ip.is_global or ip.is_multicast
+
+
+def target_refusal(url: str, *, resolve: bool) -> str | None:
+    """Why we will not POST to ``url``, or None. A webhook must not become a way to reach the
+    servers behind our firewall (SSRF): loopback, private, link-local (cloud metadata) and other
+    non-public addresses are refused unless ``WEBHOOK_ALLOW_PRIVATE_TARGETS`` is on (development,
+    tests). With ``resolve`` the host name is looked up too, as it is just before sending."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return "Webhook URLs must be http(s)."
+    if settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:
+        return None
+    host = parts.hostname.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return "The target address is not a public one."
+    try:
+        addresses = [parts.hostname] if _literal_ip(parts.hostname) else []
+        if resolve and not addresses:
+            addresses = [info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)]
+    except OSError:
+        return None  # unresolvable: the send itself fails and is retried
+    if any(_is_private(a) for a in addresses):
+        return "The target address is not a public one."
+    return None
+
+
+def _literal_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
 
 
 def backoff(attempts: int) -> timedelta:
@@ -66,9 +110,13 @@ def webhook_delivery_send(delivery: WebhookDelivery) -> bool:
     """POST one delivery and record the outcome. Returns True when the receiver answered 2xx."""
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
     url = delivery.subscription.target_url
-    if not url.lower().startswith(("http://", "https://")):
-        raise ValueError("Webhook URLs must be http(s).")
-    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
+    delivery.attempts += 1
+    refusal = target_refusal(url, resolve=True)
+    if refusal:
+        delivery.status, delivery.next_attempt_at, delivery.error = "failed", None, refusal
+        delivery.save()
+        return False
+    request = urllib.request.Request(  # noqa: S310 (scheme checked by target_refusal)
         url,
         data=body,
         method="POST",
@@ -80,7 +128,6 @@ def webhook_delivery_send(delivery: WebhookDelivery) -> bool:
             "X-CRM-Signature": signature(delivery.subscription.secret, body),
         },
     )
-    delivery.attempts += 1
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
             delivery.response_status = response.status
@@ -104,16 +151,18 @@ def webhook_delivery_send(delivery: WebhookDelivery) -> bool:
     return ok
 
 
-def webhook_deliveries_send_due(*, limit: int = 100) -> int:
-    """Send pending deliveries that are due. Rows are locked one at a time (SKIP LOCKED), so
-    several workers never send the same delivery twice at once."""
+def webhook_deliveries_send_due(*, limit: int = 100, event_id: int | None = None) -> int:
+    """Send pending deliveries that are due (only those of ``event_id`` when given). Rows are locked
+    one at a time (SKIP LOCKED), so several workers never send the same delivery twice at once."""
     sent = 0
+    pending = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
+    if event_id is not None:
+        pending = pending.filter(event_id=event_id)
     for _ in range(limit):
         with transaction.atomic():
             delivery = (
-                WebhookDelivery.objects.select_for_update(skip_locked=True)
+                pending.select_for_update(skip_locked=True)
                 .select_related("subscription")
-                .filter(status=WebhookDelivery.Status.PENDING)
                 .exclude(next_attempt_at__gt=timezone.now())
                 .order_by("created_at", "id")
                 .first()

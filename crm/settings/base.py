@@ -148,7 +148,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://localhost/")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
@@ -171,6 +171,9 @@ CELERY_BEAT_SCHEDULE["reports-forecast-snapshot"] = {
     "task": "reports.tasks.forecast_snapshot_take",
     "schedule": crontab(minute=0, hour=6, day_of_week="mon"),
 }
+# Webhooks to loopback / private / link-local addresses are refused (SSRF); allow them only where
+# the receiver really is on the local network (development, the test suite's receiver).
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
 CELERY_BEAT_SCHEDULE["webhook-retries"] = {"task": "integrations.tasks.webhook_deliveries_send", "schedule": 60.0}
 
 # --- Authentication -----------------------------------------------------------------------------

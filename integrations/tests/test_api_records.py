@@ -49,6 +49,27 @@ def test_opportunity_lines_are_added_through_the_service_and_scoped_to_visible_d
     assert hidden.status_code == 400 and "opportunity" in hidden.json()["error"]["fields"]
 
 
+def test_a_line_whose_total_cannot_be_stored_is_a_400_not_a_500(rep, stages):
+    """Found by schemathesis: 5,384 × 29,470,344,861.00 overflowed the 14-digit total."""
+    deal = OpportunityFactory(owner=rep, stage=stages["New"])
+    client = as_user(rep)
+    line = client.post(
+        "/api/v1/opportunity-lines/",
+        {"opportunity": deal.pk, "description": "Day", "quantity": "1", "unit_price": "100.00"},
+        format="json",
+    ).json()
+
+    response = client.patch(
+        f"/api/v1/opportunity-lines/{line['id']}/", {"quantity": "5384", "unit_price": "29470344861"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"quantity", "unit_price"}
+    assert "largest amount" in response.json()["error"]["fields"]["quantity"][0]
+    unchanged = client.get(f"/api/v1/opportunity-lines/{line['id']}/").json()
+    assert (unchanged["quantity"], unchanged["unit_price"]) == ("1.000", "100.00")
+
+
 def test_quote_from_a_deal_is_numbered_when_sent_and_frozen(rep, stages):
     deal = OpportunityFactory(owner=rep, stage=stages["New"])
     from opportunities.services import opportunity_line_add

@@ -20,8 +20,10 @@ SECRET = "s3cret-shared-with-the-receiver"
 
 
 @pytest.fixture
-def receiver():
-    """A real HTTP server in a thread; ``receiver.fail_next`` makes it answer 500 that many times."""
+def receiver(settings):
+    """A real HTTP server in a thread; ``receiver.fail_next`` makes it answer 500 that many times.
+    It listens on 127.0.0.1, which webhooks may only reach with private targets allowed."""
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
     received = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -128,3 +130,60 @@ def test_webhooks_api_manages_own_subscriptions_and_shows_the_log(rep, teammate,
     other = APIClient()
     other.force_authenticate(teammate)
     assert other.get(f"/api/v1/webhooks/{created.json()['id']}/").status_code == 404
+
+
+def test_a_request_sends_only_its_own_events_deliveries(receiver, rep, stages):
+    """Retries belong to the periodic sweep: a move must not wait for every other failing delivery
+    (without a broker tasks run inside the request)."""
+    from django.utils import timezone
+
+    from integrations.tasks import webhook_deliveries_send
+
+    webhook_create(user=rep, target_url=receiver.url, secret=SECRET, events=["opportunity.created"])
+    receiver.fail_next = 3
+    for _ in range(3):
+        OpportunityFactory(owner=rep, stage=stages["New"])
+    outbox_deliver_pending()
+    webhook_deliveries_send_due()
+    WebhookDelivery.objects.update(next_attempt_at=timezone.now())  # three failed ones, due again
+    OpportunityFactory(owner=rep, stage=stages["New"], name="Fresh")
+    outbox_deliver_pending()
+    fresh = WebhookDelivery.objects.get(payload__data__opportunity__name="Fresh")
+
+    assert webhook_deliveries_send(event_id=fresh.event_id) == 1
+    assert [json.loads(r["body"])["data"]["opportunity"]["name"] for r in receiver.received] == ["Fresh"]
+    assert WebhookDelivery.objects.filter(status="pending").count() == 3
+    assert webhook_deliveries_send() == 3  # the sweep
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/hook",
+        "http://localhost/hook",
+        "http://10.1.2.3/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/hook",
+    ],
+)
+def test_webhooks_to_private_addresses_are_refused_by_field(rep, url):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as excinfo:
+        webhook_create(user=rep, target_url=url, secret=SECRET, events=["opportunity.created"])
+    assert "public addresses" in excinfo.value.message_dict["target_url"][0]
+
+
+def test_a_public_name_that_resolves_to_a_private_address_is_not_posted(rep, stages, monkeypatch):
+    import socket
+
+    hook = webhook_create(
+        user=rep, target_url="https://hooks.example.com/in", secret=SECRET, events=["opportunity.created"]
+    )
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: [(2, 1, 6, "", ("192.168.1.10", 443))])
+    OpportunityFactory(owner=rep, stage=stages["New"])
+    outbox_deliver_pending()
+
+    assert webhook_deliveries_send_due() == 0
+    delivery = WebhookDelivery.objects.get(subscription=hook)
+    assert delivery.status == "failed" and delivery.error == "The target address is not a public one."
