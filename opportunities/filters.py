@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import owned_by_visible_q
-from core.filters import StyledFilterSet
+from core.filters import PlausibleIsoDateTimeFilter, StyledFilterSet
 from pipeline.models import Pipeline, Stage
 
 from .models import LeadSource, Opportunity, OpportunityType, Status
@@ -59,7 +59,7 @@ class OpportunityFilter(StyledFilterSet):
         label=_("Closed to"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = PlausibleIsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", label=_("Changed since"), widget=forms.HiddenInput
     )
 

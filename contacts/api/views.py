@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from accounts.permissions import can_edit
+from core.filters import PlausibleIsoDateTimeFilter
 from integrations.api.base import ServiceViewSet, service_viewset_schema
 from integrations.api.fields import VisibleRelatedField
 from opportunities.api.views import StableOrderingFilterBackend
@@ -42,12 +43,12 @@ class ContactSerializer(serializers.ModelSerializer):
 
 
 class ApiOrganizationFilter(OrganizationFilter):
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = PlausibleIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     ordering = django_filters.OrderingFilter(fields=("name", "created_at", "updated_at", "city"))
 
 
 class ApiContactFilter(ContactFilter):
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = PlausibleIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     ordering = django_filters.OrderingFilter(fields=("last_name", "first_name", "created_at", "updated_at"))
 
 
