@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import Team, User
-from opportunities.models import Opportunity
+from opportunities.models import Opportunity, OpportunityChange
 from pipeline.models import StageChange
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +26,13 @@ def test_seed_demo_creates_a_believable_data_set_once():
     assert Opportunity.objects.values("pipeline").distinct().count() == 2
     # Every deal has its history, starting with its first stage.
     assert StageChange.objects.filter(from_stage=None).count() == 40
+    # Amounts are known at creation: the timeline does not show "amount 0 → …" dated today.
+    assert not OpportunityChange.objects.filter(field="amount").exists()
+    assert all(deal.amount == sum(line.net_total for line in deal.lines.all()) for deal in Opportunity.objects.all())
+    # Some open deals are stale on the board, not all of them.
+    open_deals = list(Opportunity.objects.filter(status="open").select_related("stage"))
+    stale = sum(deal.is_stale for deal in open_deals)
+    assert 0 < stale < len(open_deals)
 
     again = StringIO()
     call_command("seed_demo", deals=40, stdout=again)

@@ -18,12 +18,10 @@ from activities.models import Activity
 from contacts.models import Contact, Organization
 from contacts.services import contact_create, organization_create
 from core.services import exchange_rate_set
-from opportunities.models import LeadSource, OpportunityType
+from opportunities.models import LeadSource, OpportunityLine, OpportunityType
 from opportunities.services import (
     opportunity_create,
     opportunity_line_add,
-    opportunity_lines_total,
-    opportunity_update,
 )
 from pipeline.models import LostReason, Pipeline, Stage
 from pipeline.services import opportunity_move_stage
@@ -364,9 +362,21 @@ class Command(BaseCommand):
                 expected = today + datetime.timedelta(days=rng.randint(-25, 150))
             else:
                 expected = (created + datetime.timedelta(days=rng.randint(20, 120))).date()
+            lines = [
+                OpportunityLine(
+                    product=product,
+                    unit_price=product.unit_price,
+                    quantity=Decimal(rng.choice([1, 2, 3, 5, 10, 20])),
+                    discount_percent=Decimal(rng.choice([0, 0, 5, 10, 15])),
+                )
+                for product in rng.sample(products, rng.randint(1, 3))
+            ]
+            # The amount is known when the deal is created, as when a rep types it: no audit entry
+            # "amount 0 → …" dated today on a deal created months ago.
             opp = opportunity_create(
                 user=owner,
                 owner=owner,
+                amount=sum((line.net_total for line in lines), Decimal(0)),
                 name=f"{rng.choice(DEAL_TOPICS)} – {org.name.split()[1]}",
                 organization=org,
                 contact=contact,
@@ -380,15 +390,14 @@ class Command(BaseCommand):
                 external_id=f"{DEMO_PREFIX}deal-{number + 1}",
                 created_at=created,
             )
-            for product in rng.sample(products, rng.randint(1, 3)):
+            for line in lines:
                 opportunity_line_add(
                     opportunity=opp,
                     user=owner,
-                    product=product,
-                    quantity=Decimal(rng.choice([1, 2, 3, 5, 10, 20])),
-                    discount_percent=Decimal(rng.choice([0, 0, 5, 10, 15])),
+                    product=line.product,
+                    quantity=line.quantity,
+                    discount_percent=line.discount_percent,
                 )
-            opp = opportunity_update(opportunity=opp, user=owner, data={"amount": opportunity_lines_total(opp)})
             self._walk(rng, opp, owner, outcome, open_stages, won, lost, reasons, created, now)
             self._activities(rng, opp, owner, outcome, now)
         return count
@@ -401,7 +410,12 @@ class Command(BaseCommand):
             path = open_stages[1:] + [won]
         elif outcome == "lost":
             path = [*path, lost]
-        span = max((now - created).total_seconds() - 86_400, 3_600)
+        # An open deal was last moved in the last few weeks (some of them longer ago than their stage
+        # allows, so the board shows a few stale ones, not all); a closed one any time after creation.
+        end = (
+            now - datetime.timedelta(days=rng.randint(1, 20)) if outcome == "open" else now - datetime.timedelta(days=1)
+        )
+        span = max((end - created).total_seconds(), 3_600)
         moments = sorted(rng.uniform(0, span) for _ in path)
         version = opp.version
         for stage, offset in zip(path, moments, strict=True):
