@@ -1,11 +1,13 @@
 """Template helpers available in every template (registered as a builtin in settings)."""
 
+import datetime
 from decimal import Decimal, InvalidOperation
 
 from babel.numbers import format_currency, format_decimal
 from django import template
 from django.conf import settings
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language, to_locale
 
 register = template.Library()
@@ -49,3 +51,27 @@ def is_past(value):
     if hasattr(value, "date"):
         value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     return value < today
+
+
+@register.filter
+def audit_value(value, field):
+    """A value of a deal's audit trail (stored as text when it changed) in the reader's format:
+    ``{{ change.old_value|audit_value:change.field }}`` shows ``70.200,00`` for an Italian reader
+    of ``amount`` ``70200.00`` and ``31/12/2026`` for a date stored as ``2026-12-31``."""
+    if value is None or value == "":
+        return "—"
+    from django.apps import apps
+    from django.db import models
+
+    try:
+        model_field = apps.get_model("opportunities", "Opportunity")._meta.get_field(field)
+    except LookupError:
+        return value
+    if isinstance(model_field, models.DecimalField):
+        return number(value, model_field.decimal_places)
+    if isinstance(model_field, models.DateField) and not isinstance(model_field, models.DateTimeField):
+        try:
+            return date_format(datetime.date.fromisoformat(value), "SHORT_DATE_FORMAT")
+        except ValueError:
+            return value
+    return value

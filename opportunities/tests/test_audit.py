@@ -48,5 +48,26 @@ def test_the_deal_page_shows_one_timeline_of_moves_and_edits(client, rep, manage
 
     timeline = html[html.index('data-testid="timeline"') :]
     assert "Moved from New to Qualifying" in timeline and "Created in New" in timeline
-    assert "Amount" in timeline and "1000.00" in timeline and "2500.00" in timeline
-    assert timeline.index("2500.00") < timeline.index("Moved from New to Qualifying")  # newest first
+    assert "Amount" in timeline and "1,000.00" in timeline and "2,500.00" in timeline
+    assert timeline.index("2,500.00") < timeline.index("Moved from New to Qualifying")  # newest first
+
+
+def test_the_timeline_shows_amounts_and_dates_in_the_readers_format(client, rep, stages):
+    import datetime
+
+    from django.utils import translation
+
+    deal = OpportunityFactory(owner=rep, stage=stages["New"], amount=Decimal("70200.00"), expected_close_date=None)
+    opportunity_update(
+        opportunity=deal,
+        user=rep,
+        data={"amount": Decimal("1234.50"), "expected_close_date": datetime.date(2026, 12, 31)},
+    )
+    client.force_login(rep)
+
+    with translation.override("it"):
+        html = client.get(reverse("opportunities:detail", args=[deal.pk]), HTTP_ACCEPT_LANGUAGE="it").content.decode()
+
+    timeline = html[html.index('data-testid="timeline"') :]
+    assert "70.200,00" in timeline and "1.234,50" in timeline and "31/12/2026" in timeline
+    assert "70200.00" not in timeline and "2026-12-31" not in timeline
