@@ -91,6 +91,49 @@ def test_quote_from_a_deal_is_numbered_when_sent_and_frozen(rep, stages):
     assert deal.status == "won"
 
 
+def test_a_quote_carries_its_totals_with_vat_per_rate(rep, stages, django_assert_max_num_queries):
+    from quotes.services import quote_line_add
+
+    deal = OpportunityFactory(owner=rep, stage=stages["New"])
+    client = as_user(rep)
+    quote_id = client.post("/api/v1/quotes/", {"opportunity": deal.pk, "copy_lines": False}, format="json").json()["id"]
+    quote_line_add(
+        quote=quote_id,
+        user=rep,
+        description="Espresso machine",
+        quantity=Decimal(2),
+        unit_price=Decimal("1234.50"),
+        vat_rate=Decimal(22),
+    )
+    quote_line_add(
+        quote=quote_id,
+        user=rep,
+        description="Training",
+        quantity=Decimal(1),
+        unit_price=Decimal("300.00"),
+        vat_rate=Decimal(0),
+        vat_exemption_note="Esente art. 10 DPR 633/72",
+    )
+
+    totals = client.get(f"/api/v1/quotes/{quote_id}/").json()["totals"]
+
+    assert totals == {
+        "subtotal": "2769.00",
+        "groups": [
+            {"rate": "22.00", "taxable": "2469.00", "vat": "543.18", "notes": []},
+            {"rate": "0.00", "taxable": "300.00", "vat": "0.00", "notes": ["Esente art. 10 DPR 633/72"]},
+        ],
+        "vat_total": "543.18",
+        "total": "3312.18",
+    }
+    for _ in range(5):
+        other = client.post("/api/v1/quotes/", {"opportunity": deal.pk, "copy_lines": False}, format="json").json()
+        quote_line_add(quote=other["id"], user=rep, description="Day", quantity=Decimal(1), unit_price=Decimal(10))
+    with django_assert_max_num_queries(8):  # six quotes: no query per quote for its totals
+        listed = {q["id"]: q["totals"]["total"] for q in client.get("/api/v1/quotes/").json()["results"]}
+    assert len(listed) == 6 and listed[quote_id] == "3312.18"
+
+
 def test_documents_upload_refusals_and_safe_download(rep, other_rep, stages):
     deal = OpportunityFactory(owner=rep, stage=stages["New"])
     client = as_user(rep)

@@ -1,6 +1,6 @@
 """`/api/v1/quotes/`: drafts, their lines and totals, and the send / accept / reject / revise steps."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -36,12 +36,33 @@ class QuoteLineSerializer(serializers.ModelSerializer):
         ]
 
 
+def _money():
+    return serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
+
+
+class VatGroupSerializer(serializers.Serializer):
+    rate = serializers.DecimalField(max_digits=5, decimal_places=2, read_only=True)
+    taxable = _money()
+    vat = _money()
+    notes = serializers.ListField(child=serializers.CharField(), read_only=True, help_text="Exemption notes.")
+
+
+class QuoteTotalsSerializer(serializers.Serializer):
+    """The same arithmetic as the page and the PDF (quotes/vat.py): VAT once per rate, half up."""
+
+    subtotal = _money()
+    groups = VatGroupSerializer(many=True, read_only=True)
+    vat_total = _money()
+    total = _money()
+
+
 class QuoteSerializer(serializers.ModelSerializer):
     opportunity = VisibleRelatedField(model=Opportunity, required=False, allow_null=True)
     organization = VisibleRelatedField(model=Organization, required=False, allow_null=True)
     contact = VisibleRelatedField(model=Contact, required=False, allow_null=True)
     number = serializers.CharField(read_only=True)
     lines = QuoteLineSerializer(many=True, read_only=True)
+    totals = serializers.SerializerMethodField()
     copy_lines = serializers.BooleanField(write_only=True, default=True)
     title = serializers.CharField(max_length=200, required=False, help_text="Empty: the deal's name.")
 
@@ -63,12 +84,17 @@ class QuoteSerializer(serializers.ModelSerializer):
             "owner",
             "revision_of",
             "lines",
+            "totals",
             "copy_lines",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["status", "issue_date", "owner", "revision_of", "created_at", "updated_at"]
         validators = []
+
+    @extend_schema_field(QuoteTotalsSerializer)
+    def get_totals(self, quote) -> dict:
+        return QuoteTotalsSerializer(selectors.quote_totals(quote=quote, lines=quote.lines.all())).data
 
 
 class AcceptSerializer(serializers.Serializer):
