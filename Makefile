@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 REQS := requirements.txt requirements-dev.txt constraints.txt
 STAMP := $(VENV)/.installed-$(shell cat $(REQS) | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint worker web messages bench clean
+.PHONY: install run test lint worker web messages bench audit load clean
 
 $(STAMP): $(REQS)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed (found: $$($(PYTHON) --version))"; exit 1; }
@@ -34,6 +34,10 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## make audit: known vulnerabilities of every pinned dependency (pip-audit over constraints.txt)
+audit: $(STAMP)
+	bash .ci/audit.sh
 
 ## make worker: a Celery worker with the beat scheduler, against REDIS_URL
 worker: $(STAMP)
