@@ -9,6 +9,10 @@ The rule:
 
 A user without a team sees only their own records. Organizations and contacts are also visible
 to a user who can see one of their opportunities (see ``contacts/querysets.py``).
+
+Deleting a deal, an organization or a contact archives it (whoever may edit it); **restoring** an
+archived one is for managers and admins (on records they may edit); **purging** it for good is for
+admins only, after confirmation (``can_restore`` / ``can_purge``).
 """
 
 from django.db.models import Q
@@ -53,3 +57,13 @@ def is_anonymous(user) -> bool:
 def can_edit(user, obj) -> bool:
     """Whether ``user`` may change ``obj``, by the same ``editable_by`` queryset every list uses."""
     return type(obj).objects.editable_by(user).filter(pk=obj.pk).exists()
+
+
+def can_restore(user, obj) -> bool:
+    """Whether ``user`` may bring an archived record back: a manager or an admin who may edit it."""
+    return not is_anonymous(user) and (user.is_crm_admin or user.is_manager) and can_edit(user, obj)
+
+
+def can_purge(user, obj=None) -> bool:
+    """Whether ``user`` may delete a record for good: admins only."""
+    return sees_everything(user)

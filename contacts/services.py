@@ -1,11 +1,14 @@
 """Every write to organizations and contacts."""
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.permissions import can_purge
 from core.exceptions import ValidationError
 from core.outbox import event_emit
+from documents.services import document_files_delete_on_commit
 
 from .models import Contact, Organization
 
@@ -150,3 +153,52 @@ def contact_archive(*, contact: Contact, user) -> Contact:
 @transaction.atomic
 def contact_restore(*, contact: Contact, user) -> Contact:
     return _set_archived(Contact, contact, user=user, archived=False, topic="contact")
+
+
+def _purge_checks(obj, *, user, name: str) -> None:
+    """Purging is for admins, and only of a record already archived (delete = archive first)."""
+    if not can_purge(user, obj):
+        raise PermissionDenied(_("Only an administrator can delete records for good."))
+    if obj.archived_at is None:
+        raise ValidationError(_("Archive %(name)s before deleting it for good.") % {"name": name})
+
+
+def _refuse_purge_while_referenced(obj, *, name: str) -> None:
+    deals, quotes = obj.opportunities.count(), obj.quotes.count()
+    if deals or quotes:
+        raise ValidationError(
+            _(
+                "%(name)s is still referred to by %(deals)d deal(s) and %(quotes)d quote(s), archived ones "
+                "included. Delete those deals for good, or move them to another customer, first."
+            )
+            % {"name": name, "deals": deals, "quotes": quotes}
+        )
+
+
+@transaction.atomic
+def organization_purge(*, organization: Organization, user) -> None:
+    """Delete an archived organization for good (admins only), with its documents and activities.
+
+    Refused while a deal or a quote (archived ones included) still refers to it; its contacts and
+    subsidiaries stay, without it."""
+    org = Organization.objects.select_for_update().get(pk=organization.pk)
+    _purge_checks(org, user=user, name=org.name)
+    _refuse_purge_while_referenced(org, name=org.name)
+    payload = _payload(org)
+    document_files_delete_on_commit(org.documents.all())
+    org.delete()
+    event_emit("organization.purged", {"organization": payload, "changed_by": user.pk})
+
+
+@transaction.atomic
+def contact_purge(*, contact: Contact, user) -> None:
+    """Delete an archived contact for good (admins only), with their documents and activities.
+
+    Refused while a deal or a quote (archived ones included) still refers to them."""
+    obj = Contact.objects.select_for_update().get(pk=contact.pk)
+    _purge_checks(obj, user=user, name=obj.full_name)
+    _refuse_purge_while_referenced(obj, name=obj.full_name)
+    payload = _payload(obj)
+    document_files_delete_on_commit(obj.documents.all())
+    obj.delete()
+    event_emit("contact.purged", {"contact": payload, "changed_by": user.pk})

@@ -76,3 +76,11 @@ def document_delete(*, document: Document, user) -> None:
     storage, name = document.file.storage, document.file.name
     document.delete()
     transaction.on_commit(lambda: storage.delete(name))
+
+
+def document_files_delete_on_commit(documents) -> None:
+    """Once the current transaction commits, remove the files of ``documents`` (a queryset whose
+    rows are being deleted with their parent record, by a cascade)."""
+    files = [(doc.file.storage, doc.file.name) for doc in documents.only("file")]
+    if files:
+        transaction.on_commit(lambda: [storage.delete(name) for storage, name in files])

@@ -278,6 +278,32 @@ def opportunity_restore(*, opportunity: Opportunity | int, user) -> Opportunity:
 
 
 @transaction.atomic
+def opportunity_purge(*, opportunity: Opportunity | int, user) -> None:
+    """Delete an archived deal for good (admins only): its history, lines, documents and activities
+    go with it. Refused while a quote refers to it (quotes are kept for the books)."""
+    from django.core.exceptions import PermissionDenied
+
+    from accounts.permissions import can_purge
+    from documents.services import document_files_delete_on_commit
+
+    opp = _lock_for_write(opportunity, None)
+    if not can_purge(user, opp):
+        raise PermissionDenied(_("Only an administrator can delete records for good."))
+    if opp.archived_at is None:
+        raise ValidationError(_("Archive %(name)s before deleting it for good.") % {"name": opp.name})
+    quotes = opp.quotes.count()
+    if quotes:
+        raise ValidationError(
+            _("%(name)s has %(count)d quote(s); a deal with quotes cannot be deleted for good.")
+            % {"name": opp.name, "count": quotes}
+        )
+    payload = opportunity_payload(opp)
+    document_files_delete_on_commit(opp.documents.all())
+    opp.delete()
+    event_emit("opportunity.purged", {"opportunity": payload, "changed_by": user.pk})
+
+
+@transaction.atomic
 def opportunity_line_add(
     *,
     opportunity: Opportunity,
@@ -365,6 +391,7 @@ __all__ = [
     "opportunity_move_stage",
     "opportunity_archive",
     "opportunity_restore",
+    "opportunity_purge",
     "opportunity_line_add",
     "opportunity_line_update",
     "opportunity_line_remove",
