@@ -1,13 +1,14 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import can_edit
 from core.exports import Column
-from core.views import archive_toggle, form_page, list_page, paginate
+from core.views import archive_toggle, form_page, list_page, paginate, purge_page
 from opportunities.selectors import opportunity_list
 
 from . import selectors, services
@@ -133,6 +134,20 @@ def organization_archive(request, pk):
 
 
 @login_required
+def organization_purge(request, pk):
+    org = _organization_or_404(request.user, pk)
+    return purge_page(
+        request,
+        org,
+        label=org.name,
+        purge=lambda: services.organization_purge(organization=org, user=request.user),
+        done_url=reverse("contacts:organization_list") + "?archived=1",
+        consequences=_("Its documents and activities are deleted with it; its contacts stay, without it."),
+        breadcrumbs=[(_("Organizations"), reverse("contacts:organization_list"))],
+    )
+
+
+@login_required
 def contact_list(request):
     return list_page(
         request,
@@ -193,4 +208,18 @@ def contact_archive(request, pk):
         restore=lambda: services.contact_restore(contact=contact, user=request.user),
         archived_message=_("Contact archived. A manager can restore it."),
         restored_message=_("Contact restored."),
+    )
+
+
+@login_required
+def contact_purge(request, pk):
+    contact = _contact_or_404(request.user, pk)
+    return purge_page(
+        request,
+        contact,
+        label=contact.full_name,
+        purge=lambda: services.contact_purge(contact=contact, user=request.user),
+        done_url=reverse("contacts:contact_list") + "?archived=1",
+        consequences=_("Their documents and activities are deleted with them."),
+        breadcrumbs=[(_("Contacts"), reverse("contacts:contact_list"))],
     )

@@ -2,9 +2,12 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from accounts.permissions import can_purge, can_restore
 
 from .exceptions import DomainError
 from .exports import export_response, wants_export
@@ -71,9 +74,13 @@ def form_page(request, *, form, save, template, success_message, context=None):
 
 
 def archive_toggle(request, obj, *, archive, restore, archived_message, restored_message):
-    """POST handler of the archive / restore button: calls the service, reports, goes back."""
+    """POST handler of the archive / restore button: calls the service, reports, goes back.
+
+    Whoever may edit ``obj`` archives it; restoring is for managers and admins (403 otherwise)."""
     try:
         if request.POST.get("restore"):
+            if not can_restore(request.user, obj):
+                raise PermissionDenied(_("Only a manager or an administrator can restore an archived record."))
             restore()
             messages.success(request, restored_message)
         else:
@@ -82,3 +89,33 @@ def archive_toggle(request, obj, *, archive, restore, archived_message, restored
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect(obj)
+
+
+def purge_page(request, obj, *, label, purge, done_url, consequences, breadcrumbs=()):
+    """The admin-only page that deletes ``obj`` for good once its name is typed to confirm.
+
+    Anyone else gets a 403 (the caller has already answered 404 to those who may not see ``obj``).
+    A refusal of the service (not archived yet, still referred to) goes back to the record with
+    the reason."""
+    if not can_purge(request.user, obj):
+        raise PermissionDenied(_("Only an administrator can delete records for good."))
+    error = None
+    if request.method == "POST":
+        if request.POST.get("confirm", "").strip() != label.strip():
+            error = _("Type the name exactly as shown to confirm.")
+        else:
+            try:
+                purge()
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+                return redirect(obj)
+            messages.success(request, _("“%(name)s” was deleted for good.") % {"name": label})
+            return redirect(done_url)
+    context = {
+        "label": label,
+        "error": error,
+        "consequences": consequences,
+        "cancel_url": obj.get_absolute_url(),
+        "breadcrumbs": [*breadcrumbs, (label, obj.get_absolute_url())],
+    }
+    return render(request, "partials/purge_confirm.html", context)

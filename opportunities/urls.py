@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.opportunity_edit, name="edit"),
     path("<int:pk>/move/", views.opportunity_move, name="move"),
     path("<int:pk>/archive/", views.opportunity_archive, name="archive"),
+    path("<int:pk>/purge/", views.opportunity_purge, name="purge"),
     path("<int:pk>/lines/add/", views.opportunity_line_add, name="line_add"),
     path("<int:pk>/lines/<int:line_pk>/edit/", views.opportunity_line_edit, name="line_edit"),
     path("<int:pk>/lines/<int:line_pk>/remove/", views.opportunity_line_remove, name="line_remove"),

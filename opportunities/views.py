@@ -13,7 +13,7 @@ from accounts.permissions import can_edit
 from core.currency import quantize_cents
 from core.exceptions import StaleVersionError
 from core.exports import Column
-from core.views import archive_toggle, form_page, list_page
+from core.views import archive_toggle, form_page, list_page, purge_page
 from pipeline.services import opportunity_move_stage
 
 from . import selectors, services
@@ -153,6 +153,22 @@ def opportunity_archive(request, pk):
         restore=lambda: services.opportunity_restore(opportunity=opp, user=request.user),
         archived_message=_("Deal archived. Its history is kept and a manager can restore it."),
         restored_message=_("Deal restored."),
+    )
+
+
+@login_required
+def opportunity_purge(request, pk):
+    from django.urls import reverse
+
+    opp = _opportunity_or_404(request.user, pk)
+    return purge_page(
+        request,
+        opp,
+        label=opp.name,
+        purge=lambda: services.opportunity_purge(opportunity=opp, user=request.user),
+        done_url=reverse("opportunities:list") + "?archived=1",
+        consequences=_("Its stage history, product lines, documents and activities are deleted with it."),
+        breadcrumbs=[(_("Deals"), reverse("opportunities:list"))],
     )
 
 

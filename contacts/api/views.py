@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from accounts.permissions import can_edit
+from core.api import RestorePurgeMixin, restore_purge_schema
 from core.filters import PlausibleIsoDateTimeFilter
 from integrations.api.base import ServiceViewSet, service_viewset_schema
 from integrations.api.fields import VisibleRelatedField
@@ -61,7 +62,8 @@ def _writable(model):
 
 
 @service_viewset_schema(OrganizationSerializer)
-class OrganizationViewSet(ServiceViewSet):
+@restore_purge_schema(OrganizationSerializer)
+class OrganizationViewSet(RestorePurgeMixin, ServiceViewSet):
     serializer_class = OrganizationSerializer
     filter_backends = [StableOrderingFilterBackend]
     filterset_class = ApiOrganizationFilter
@@ -87,9 +89,16 @@ class OrganizationViewSet(ServiceViewSet):
     def perform_archive(self, obj):
         return services.organization_archive(organization=obj, user=self.request.user)
 
+    def restore_record(self, obj):
+        return services.organization_restore(organization=obj, user=self.request.user)
+
+    def purge_record(self, obj):
+        return services.organization_purge(organization=obj, user=self.request.user)
+
 
 @service_viewset_schema(ContactSerializer)
-class ContactViewSet(ServiceViewSet):
+@restore_purge_schema(ContactSerializer)
+class ContactViewSet(RestorePurgeMixin, ServiceViewSet):
     serializer_class = ContactSerializer
     filter_backends = [StableOrderingFilterBackend]
     filterset_class = ApiContactFilter
@@ -114,3 +123,9 @@ class ContactViewSet(ServiceViewSet):
 
     def perform_archive(self, obj):
         return services.contact_archive(contact=obj, user=self.request.user)
+
+    def restore_record(self, obj):
+        return services.contact_restore(contact=obj, user=self.request.user)
+
+    def purge_record(self, obj):
+        return services.contact_purge(contact=obj, user=self.request.user)

@@ -61,11 +61,12 @@ def audit_value(value, field):
     if value is None or value == "":
         return "—"
     from django.apps import apps
+    from django.core.exceptions import FieldDoesNotExist
     from django.db import models
 
     try:
         model_field = apps.get_model("opportunities", "Opportunity")._meta.get_field(field)
-    except LookupError:
+    except (LookupError, FieldDoesNotExist):  # "archived" is on the trail but is not a field
         return value
     if isinstance(model_field, models.DecimalField):
         return number(value, model_field.decimal_places)
@@ -75,3 +76,21 @@ def audit_value(value, field):
         except ValueError:
             return value
     return value
+
+
+@register.simple_tag(takes_context=True)
+def may_restore(context, obj) -> bool:
+    """``{% may_restore obj as allowed %}``: whether the current user may restore this archived record."""
+    from accounts.permissions import can_restore
+
+    request = context.get("request")
+    return bool(request) and can_restore(request.user, obj)
+
+
+@register.simple_tag(takes_context=True)
+def may_purge(context, obj) -> bool:
+    """``{% may_purge obj as allowed %}``: whether the current user may delete this record for good."""
+    from accounts.permissions import can_purge
+
+    request = context.get("request")
+    return bool(request) and can_purge(request.user, obj)

@@ -8,6 +8,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from accounts.permissions import can_edit
+from core.api import RestorePurgeMixin, restore_purge_schema
 from integrations.api.base import ERRORS, IDEMPOTENCY_KEY, IF_MATCH, WRITE_ERRORS, CrmViewSet
 from pipeline.services import opportunity_move_stage
 
@@ -39,7 +40,8 @@ def editable_or_403(user, obj):
         raise PermissionDenied("You may see this record but not change it.")
 
 
-class OpportunityViewSet(mixins.ListModelMixin, CrmViewSet):
+@restore_purge_schema(OpportunitySerializer)
+class OpportunityViewSet(RestorePurgeMixin, mixins.ListModelMixin, CrmViewSet):
     serializer_class = OpportunitySerializer
     filter_backends = [StableOrderingFilterBackend]
     filterset_class = OpportunityFilter
@@ -107,6 +109,12 @@ class OpportunityViewSet(mixins.ListModelMixin, CrmViewSet):
         services.opportunity_archive(opportunity=opp, user=request.user, expected_version=opp.version)
         self._etag_object = None
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def restore_record(self, obj):
+        return services.opportunity_restore(opportunity=obj, user=self.request.user)
+
+    def purge_record(self, obj):
+        return services.opportunity_purge(opportunity=obj, user=self.request.user)
 
     @extend_schema(
         request=MoveSerializer, parameters=[IF_MATCH], responses={200: OpportunitySerializer, **WRITE_ERRORS}
