@@ -115,7 +115,8 @@ class ServiceViewSet(CrmViewSet):
 
     Subclasses set ``serializer_class`` and implement ``select_list()``, ``select_one(pk)``,
     ``perform_create(data)``, ``perform_update(obj, data)`` and ``perform_archive(obj)``;
-    ``can_change(obj)`` decides 403 for records the caller may see but not change.
+    ``can_change(obj)`` decides 403 for records the caller may see but not change, and
+    ``can_create()`` (true by default) whether they may create any.
     """
 
     writable: tuple[str, ...] = ()
@@ -145,7 +146,16 @@ class ServiceViewSet(CrmViewSet):
     def retrieve(self, request, pk=None):
         return Response(self.get_serializer(self.get_object()).data)
 
+    def can_create(self) -> bool:
+        """Whether the caller may create records here at all (403 otherwise)."""
+        return True
+
     def create(self, request):
+        from rest_framework.exceptions import PermissionDenied
+
+        if not self.can_create():
+            raise PermissionDenied("You may not create records here.")
+
         def make():
             serializer = self.get_serializer(data=request.data)
             serializer.is_valid(raise_exception=True)

@@ -37,6 +37,9 @@ class ProductViewSet(ServiceViewSet):
     def can_change(self, obj):
         return can_manage_catalog(self.request.user)
 
+    def can_create(self):
+        return can_manage_catalog(self.request.user)
+
     def perform_create(self, data):
         return services.product_create(user=self.request.user, **data)
 
