@@ -89,7 +89,7 @@ def organization_detail(request, pk):
         "contacts": org.contacts.visible_to(request.user).active().select_related("owner"),
         "deals": paginate(request, opportunity_list(user=request.user).filter(organization=org), 10),
         "subsidiaries": org.subsidiaries.visible_to(request.user).active(),
-        "activities": org.activities.select_related("owner").order_by("done", "due_at")[:20],
+        "activities": org.activities.visible_to(request.user).select_related("owner").order_by("done", "due_at")[:20],
         "documents": org.documents.select_related("uploaded_by")[:20],
     }
     return render(request, "contacts/organization_detail.html", context)
@@ -166,7 +166,9 @@ def contact_detail(request, pk):
         "contact": contact,
         "can_edit": can_edit(request.user, contact),
         "deals": opportunity_list(user=request.user).filter(contact=contact)[:50],
-        "activities": contact.activities.select_related("owner").order_by("done", "due_at")[:20],
+        "activities": contact.activities.visible_to(request.user)
+        .select_related("owner")
+        .order_by("done", "due_at")[:20],
         "documents": contact.documents.select_related("uploaded_by")[:20],
     }
     return render(request, "contacts/contact_detail.html", context)
