@@ -107,6 +107,19 @@ class Opportunity(models.Model):
         related_name="opportunities",
     )
     lost_note = models.CharField(_("lost note"), max_length=300, blank=True)
+    # The stage a lost deal was in when it was lost (empty for deals created lost, and for deals
+    # not lost): set by the stage policy (pipeline.services.stage_enter), read by the lost-deals
+    # report instead of searching each deal's history.
+    lost_from_stage = models.ForeignKey(
+        "pipeline.Stage",
+        verbose_name=_("lost from stage"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,
+        related_name="+",
+    )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     stage_entered_at = models.DateTimeField(_("in stage since"), default=timezone.now)
     # Order of the card within its board column (lower first).
@@ -312,3 +325,90 @@ class OpportunityChange(models.Model):
             return str(Opportunity._meta.get_field(self.field).verbose_name)
         except Exception:  # a field that no longer exists
             return self.field
+
+
+# --- Totals kept by the database ----------------------------------------------------------------
+# Rows of these tables are written only by the triggers that opportunities/rollups.py installs on
+# the deal table (so the services, imports, the admin, bulk updates and COPY all keep them right,
+# in the same transaction) and by rollups.rollups_rebuild(). Nothing else writes them; the
+# selectors read them when a question can be answered from them exactly.
+
+
+def _rollup_fk(model, verbose_name):
+    # No database constraint or index: the rows follow the deals (which protect their owner,
+    # pipeline and stage), and every index is one more for each trigger to update.
+    return models.ForeignKey(
+        model,
+        verbose_name=verbose_name,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+
+
+def _money(verbose_name, digits=24):
+    return models.DecimalField(verbose_name, max_digits=digits, decimal_places=2, default=Decimal("0"))
+
+
+class StageTotal(models.Model):
+    """The deals not archived, per pipeline, stage, owner, status and currency: count, amount in
+    the base currency, Σ amount × probability, and the amounts without a known rate. Visibility is
+    a set of owners, so what a reader may see is a set of these rows."""
+
+    pipeline = _rollup_fk("pipeline.Pipeline", _("pipeline"))
+    stage = _rollup_fk("pipeline.Stage", _("stage"))
+    owner = _rollup_fk(settings.AUTH_USER_MODEL, _("owner"))
+    status = models.CharField(_("status"), max_length=4)
+    currency = models.CharField(_("currency"), max_length=3)
+    deals = models.BigIntegerField(_("deals"), default=0)
+    amount_base = _money(_("amount in base currency"))
+    weighted = _money(_("amount × probability"), digits=26)
+    unconverted_deals = models.BigIntegerField(_("deals without an exchange rate"), default=0)
+    unconverted_amount = _money(_("amount without an exchange rate"))
+
+    class Meta:
+        verbose_name = _("stage total")
+        verbose_name_plural = _("stage totals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pipeline", "stage", "owner", "status", "currency"], name="opp_stagetotal_key"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.stage_id}/{self.owner_id}/{self.currency}: {self.deals}"
+
+
+class ClosedMonth(models.Model):
+    """The won and lost deals not archived, per month of their closing date (in the time zone the
+    triggers were installed with, see rollups.closed_months_time_zone), pipeline, owner, status,
+    currency, type, lead source and lost reason (0: none)."""
+
+    month = models.DateField(_("month"))
+    pipeline = _rollup_fk("pipeline.Pipeline", _("pipeline"))
+    owner = _rollup_fk(settings.AUTH_USER_MODEL, _("owner"))
+    status = models.CharField(_("status"), max_length=4)
+    currency = models.CharField(_("currency"), max_length=3)
+    type = models.CharField(_("type"), max_length=20)
+    lead_source = models.CharField(_("lead source"), max_length=20)
+    lost_reason_id = models.BigIntegerField(_("lost reason"), default=0)
+    deals = models.BigIntegerField(_("deals"), default=0)
+    converted_deals = models.BigIntegerField(_("deals with an exchange rate"), default=0)
+    amount_base = _money(_("amount in base currency"))
+    amount = _money(_("amount"))
+    unconverted_amount = _money(_("amount without an exchange rate"))
+    cycle_days = models.BigIntegerField(_("days from creation to close"), default=0)
+
+    class Meta:
+        verbose_name = _("closed deals of a month")
+        verbose_name_plural = _("closed deals per month")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "pipeline", "owner", "status", "currency", "type", "lead_source", "lost_reason_id"],
+                name="opp_closedmonth_key",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m}/{self.owner_id}/{self.status}: {self.deals}"

@@ -135,6 +135,9 @@ def stage_enter(
             opportunity.closed_at = now
     opportunity.lost_reason = lost_reason
     opportunity.lost_note = lost_note if lost_reason else ""
+    # Kept for the lost-deals report ("lost from which stage"), which would otherwise search every
+    # lost deal's history for its last entry into a lost stage.
+    opportunity.lost_from_stage = previous if stage.is_lost else None
 
     return StageChange(
         opportunity=opportunity,

@@ -42,7 +42,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Team
-from accounts.permissions import owned_by_visible_q, sees_everything
+from accounts.permissions import is_anonymous, owned_by_visible_q, sees_everything
 from core.currency import base_currency, quantize_cents
 from opportunities.models import LeadSource, Opportunity, OpportunityLine, OpportunityType
 from pipeline.models import LostReason, Pipeline, Stage, StageChange
@@ -364,20 +364,10 @@ def _group_label(group_by: str, key, names: dict) -> tuple[str | None, str, tupl
     return text, text, (0, text)
 
 
-def won_lost_report(*, user, params=None) -> WonLostReport:
-    """Won and lost deals closed in the period, grouped by ``params['group_by']`` (default owner).
-
-    Per group: won/lost counts and amounts, win rate by count and by value, average won amount and
-    average sales cycle (calendar days from the creation date to the close date of won deals),
-    plus a total row (the sum of the groups: every deal belongs to exactly one group). Two
-    queries (three when grouping by product), whatever the number of deals.
-    """
-    filterset = report_filter(user=user, params=params, date_field="closed", with_group_by=True)
-    group_by = filterset.chosen_group_by
-    mode = _CurrencyMode(filterset.chosen_currency)
-    deals = mode.narrow(filterset.qs.closed()).order_by()
+def _won_lost_from_deals(deals, *, group_by: str, mode: _CurrencyMode) -> list[dict]:
+    """Per (group, currency): the won/lost counts and sums, added up from the deals themselves."""
     cycle = DaysBetween(TruncDate("closed_at"), TruncDate("created_at"))
-    values = (
+    return list(
         deals.annotate(group_key=_group_key(group_by))
         .values("group_key", "currency")
         .annotate(
@@ -391,7 +381,114 @@ def won_lost_report(*, user, params=None) -> WonLostReport:
             won_cycle=Sum(cycle, filter=WON),
         )
     )
-    fetched = list(values)
+
+
+# What the monthly totals of closed deals are keyed by: the filters and groupings they can answer.
+MONTH_FILTERS = frozenset(
+    {"period", "date_from", "date_to", "pipeline", "team", "owner", "type", "lead_source", "group_by", "currency"}
+)
+MONTH_GROUP_KEYS = {
+    "owner": "owner_id",
+    "team": "owner__team_id",
+    "type": "type",
+    "lost_reason": "lost_reason_id",
+    "lead_source": "lead_source",
+    "month": "month",
+    "quarter": "month",
+}
+
+
+def _closed_months(*, user, filterset: ReportFilter):
+    """The ClosedMonth rows holding exactly the closed deals ``filterset`` selects, or None.
+
+    They do when the period is made of whole months (every preset is; two dates are when they are a
+    month's first and last day) in the time zone the months were counted in, and every filter and
+    the grouping are among the columns the rows are keyed by (not a product). Visibility is a set of
+    owners, as for the deals.
+    """
+    from opportunities.models import ClosedMonth
+    from opportunities.rollups import closed_months_time_zone, rollups_enabled
+
+    if not rollups_enabled() or is_anonymous(user) or filterset.chosen_group_by not in MONTH_GROUP_KEYS:
+        return None
+    data = filterset.form.cleaned_data
+    if {name for name, value in data.items() if value not in (None, "")} - MONTH_FILTERS:
+        return None
+    start, end = filterset.date_range()
+    if (start and start.day != 1) or (end and (end + datetime.timedelta(days=1)).day != 1):
+        return None
+    if closed_months_time_zone() != timezone.get_current_timezone_name():
+        return None
+    months = ClosedMonth.objects.filter(deals__gt=0)
+    if not sees_everything(user):
+        months = months.filter(owned_by_visible_q(user))
+    for name, lookup in (
+        ("pipeline", "pipeline"),
+        ("team", "owner__team"),
+        ("owner", "owner"),
+        ("type", "type"),
+        ("lead_source", "lead_source"),
+        ("currency", "currency"),
+    ):
+        if data.get(name):
+            months = months.filter(**{lookup: data[name]})
+    if start:
+        months = months.filter(month__gte=start)
+    if end:
+        months = months.filter(month__lte=end.replace(day=1))
+    return months
+
+
+def _won_lost_from_months(months, *, group_by: str, mode: _CurrencyMode) -> list[dict]:
+    """The rows of :func:`_won_lost_from_deals`, from the monthly totals (a few thousand rows
+    instead of every closed deal)."""
+    amount = "amount" if mode.currency else "amount_base"
+    no_amount = Value(None, output_field=DecimalField(max_digits=24, decimal_places=2))
+    fetched = list(
+        months.annotate(group_key=F(MONTH_GROUP_KEYS[group_by]))
+        .values("group_key", "currency")
+        .annotate(
+            won_count=Sum("deals", filter=WON),
+            lost_count=Sum("deals", filter=LOST),
+            won_amount=Sum(amount, filter=WON),
+            lost_amount=Sum(amount, filter=LOST),
+            won_raw=no_amount if mode.currency else Sum("unconverted_amount", filter=WON),
+            lost_raw=no_amount if mode.currency else Sum("unconverted_amount", filter=LOST),
+            won_converted=Sum("deals" if mode.currency else "converted_deals", filter=WON),
+            won_cycle=Sum("cycle_days", filter=WON),
+        )
+    )
+    for row in fetched:
+        row["won_count"], row["lost_count"] = row["won_count"] or 0, row["lost_count"] or 0
+        row["won_converted"] = row["won_converted"] or 0
+        if group_by == "lost_reason" and not row["group_key"]:
+            row["group_key"] = None  # 0 in the totals: no lost reason
+        elif group_by == "quarter":
+            month = row["group_key"]
+            row["group_key"] = month.replace(month=(month.month - 1) // 3 * 3 + 1)
+    return fetched
+
+
+def won_lost_report(*, user, params=None) -> WonLostReport:
+    """Won and lost deals closed in the period, grouped by ``params['group_by']`` (default owner).
+
+    Per group: won/lost counts and amounts, win rate by count and by value, average won amount and
+    average sales cycle (calendar days from the creation date to the close date of won deals),
+    plus a total row (the sum of the groups: every deal belongs to exactly one group). Two
+    queries (three when grouping by product), whatever the number of deals.
+
+    Over whole months and without a product, the figures are read from the monthly totals the
+    database keeps (``opportunities.ClosedMonth``) instead of every closed deal: one more query (the
+    time zone they were counted in), the same numbers.
+    """
+    filterset = report_filter(user=user, params=params, date_field="closed", with_group_by=True)
+    group_by = filterset.chosen_group_by
+    mode = _CurrencyMode(filterset.chosen_currency)
+    months = _closed_months(user=user, filterset=filterset)
+    if months is not None:
+        fetched = _won_lost_from_months(months, group_by=group_by, mode=mode)
+    else:
+        fetched = _won_lost_from_deals(mode.narrow(filterset.qs.closed()).order_by(), group_by=group_by, mode=mode)
     names = _group_names(group_by, {row["group_key"] for row in fetched})
 
     rows: dict = {}
@@ -880,8 +977,9 @@ class LostReport:
 
 def lost_deals_report(*, user, params=None) -> LostReport:
     """Deals lost in the period by lost reason and by the stage they were lost from (the stage the
-    deal left when it last entered a lost stage; "Unknown" for deals created already lost).
-    Three queries."""
+    deal left when it last entered a lost stage, kept on the deal as ``lost_from_stage``; "Unknown"
+    for deals created already lost). Two queries: one pass over the lost deals for both groupings,
+    and the stages' names."""
     filterset = report_filter(user=user, params=params, date_field="closed")
     mode = _CurrencyMode(filterset.chosen_currency)
     deals = mode.narrow(filterset.qs.lost()).order_by()
@@ -897,11 +995,13 @@ def lost_deals_report(*, user, params=None) -> LostReport:
             group.amount.add(row["converted_sum"], row["raw_sum"], row["currency"])
         return sorted(groups.values(), key=lambda g: (-g.count, g.label.lower()))
 
-    aggregates = {"count": Count("id"), "converted_sum": mode.sum(), "raw_sum": mode.raw_sum()}
+    rows = list(
+        deals.values(
+            "lost_reason_id", "lost_reason__name", "lost_reason__is_system", "lost_from_stage_id", "currency"
+        ).annotate(count=Count("id"), converted_sum=mode.sum(), raw_sum=mode.raw_sum())
+    )
     by_reason = collect(
-        deals.values("lost_reason_id", "lost_reason__name", "lost_reason__is_system", "currency").annotate(
-            **aggregates
-        ),
+        rows,
         "lost_reason_id",
         lambda row: (
             seeded_display_name(row["lost_reason__name"], is_system=row["lost_reason__is_system"])
@@ -909,18 +1009,14 @@ def lost_deals_report(*, user, params=None) -> LostReport:
             else _("No reason")
         ),
     )
-    lost_from = Subquery(
-        StageChange.objects.filter(opportunity=OuterRef("pk"), to_stage__kind=Stage.Kind.LOST)
-        .order_by("-changed_at", "-id")
-        .values("from_stage_id")[:1]
-    )
-    stage_rows = list(deals.annotate(lost_from=lost_from).values("lost_from", "currency").annotate(**aggregates))
-    stage_ids = {row["lost_from"] for row in stage_rows if row["lost_from"]}
+    stage_ids = {row["lost_from_stage_id"] for row in rows if row["lost_from_stage_id"]}
     stages = {s.pk: s for s in Stage.objects.filter(pk__in=stage_ids).select_related("pipeline")} if stage_ids else {}
     by_stage = collect(
-        stage_rows,
-        "lost_from",
-        lambda row: stages[row["lost_from"]].display_name if row["lost_from"] in stages else _("Unknown"),
+        rows,
+        "lost_from_stage_id",
+        lambda row: (
+            stages[row["lost_from_stage_id"]].display_name if row["lost_from_stage_id"] in stages else _("Unknown")
+        ),
     )
     # Keep the funnel's order for stages (a person reads them as the pipeline goes).
     by_stage.sort(key=lambda g: (g.key is None, stages[int(g.key)].order if g.key else 0))

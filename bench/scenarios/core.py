@@ -76,7 +76,9 @@ BUDGETS = {
     "deal_list_html_raw_baseline": 2,
     "api_deal_list": 6,  # the target for an API page of 100 deals
     "api_deal_list_raw_baseline": 2,
-    "deal_detail_html": 14,  # + the lines, quotes, documents, activities, history, field changes, form choices
+    # + the lines, quotes, documents, activities, history, field changes, form choices, and whether the
+    # reader may restore or purge it
+    "deal_detail_html": 15,
     "pipeline_summary": 3,
     "move_service": 8,
 }

@@ -50,3 +50,24 @@ def test_every_reference_of_the_generated_rows_resolves(pipeline):
             )
             assert cursor.fetchone()[0] == 0, f"{table}.{column} points nowhere"
     assert Opportunity.objects.count() == 100
+
+
+def test_the_generated_deals_come_with_their_totals_and_lost_from_stage(pipeline):
+    """COPY runs with the triggers off: the generator computes the totals and the deals' derived
+    columns as the services and the triggers would have."""
+    from django.db.models import OuterRef, Subquery
+
+    from opportunities.rollups import ROLLUPS, rollup_differences
+
+    generate(open_deals=60, closed_deals=140, out=io.StringIO())
+
+    for rollup in ROLLUPS:
+        assert rollup_differences(rollup) == [], rollup.name
+    last_lost = (
+        StageChange.objects.filter(opportunity=OuterRef("pk"), to_stage__kind="lost")
+        .order_by("-changed_at", "-id")
+        .values("from_stage_id")[:1]
+    )
+    lost = Opportunity.objects.filter(status="lost").annotate(from_history=Subquery(last_lost))
+    assert lost.exists()
+    assert all(deal.lost_from_stage_id == deal.from_history for deal in lost)
