@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -11,6 +12,7 @@ from accounts.permissions import can_purge, can_restore
 
 from .exceptions import DomainError
 from .exports import export_response, wants_export
+from .integrity import integrity_error_explained
 
 
 def paginate(request, queryset, per_page: int | None = None):
@@ -58,7 +60,8 @@ def form_page(request, *, form, save, template, success_message, context=None):
     """Validate ``form`` and hand its data to ``save`` (which calls a service).
 
     A service's ValidationError shows on the form's fields; a DomainError (a stale copy, say) on the
-    form itself. On success: a message and a redirect to the saved record.
+    form itself; a constraint the database enforced (a row saved meanwhile) on its field.
+    On success: a message and a redirect to the saved record.
     """
     if request.method == "POST" and form.is_valid():
         try:
@@ -67,6 +70,9 @@ def form_page(request, *, form, save, template, success_message, context=None):
             form_add_errors(form, exc)
         except DomainError as exc:
             form.add_error(None, exc.message)
+        except IntegrityError as exc:  # someone saved a conflicting row meanwhile
+            field, message = integrity_error_explained(exc)
+            form.add_error(field if field in form.fields else None, message)
         else:
             messages.success(request, success_message(saved) if callable(success_message) else success_message)
             return redirect(saved)

@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # A constraint violation the views did not catch becomes a 400 page, not a 500.
+    "core.middleware.IntegrityErrorMiddleware",
     # Last: locks out repeated failed logins (per username and IP).
     "axes.middleware.AxesMiddleware",
 ]

@@ -62,9 +62,10 @@ def api_exception_handler(exc, context):
     elif isinstance(exc, DomainError):
         exc = exceptions.ValidationError({"non_field_errors": [str(exc.message)]})
     elif isinstance(exc, IntegrityError):
-        exc = exceptions.ValidationError(
-            {"non_field_errors": [_("This change breaks a data rule: %(e)s") % {"e": exc}]}
-        )
+        from core.integrity import integrity_error_explained
+
+        field, message = integrity_error_explained(exc)
+        exc = exceptions.ValidationError({field or "non_field_errors": [message]})
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
