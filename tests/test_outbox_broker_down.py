@@ -31,10 +31,11 @@ class OwnRedis:
 
     def __init__(self, port: int, workdir: Path):
         self.port, self.workdir, self.process = port, workdir, None
+        self.binary = shutil.which("redis-server")
 
     def start(self):
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        self.process = subprocess.Popen(  # noqa: S603 (our own arguments)
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
             cwd=self.workdir,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
