@@ -13,6 +13,13 @@ def opportunity_list(*, user, include_archived: bool = False):
     return qs.select_related(*LIST_RELATED)
 
 
+def opportunity_values(deals, fields):
+    """``deals`` (already narrowed, ordered and sliced) as plain dicts of ``fields``
+    (``QuerySet.values()`` names, relations joined in the same query): for lists that build their
+    rows without model instances."""
+    return deals.values(*fields)
+
+
 def opportunity_get(*, user, pk) -> Opportunity:
     """One deal ``user`` may see, archived included; raises Opportunity.DoesNotExist otherwise."""
     return Opportunity.objects.visible_to(user).select_related(*LIST_RELATED, "created_by").get(pk=pk)

@@ -50,24 +50,29 @@ API_PAGE_SQL = """
 """
 
 
-def raw_api_page(limit: int = 100) -> str:
-    """The API's first page of ``limit`` deals, as hand-written SQL and ``json.dumps``."""
+# The count of the active deals, the cheapest way hand-written SQL has: the per-stage totals the
+# database keeps (what the list and the API read too), not a COUNT(*) over a million rows, so
+# that the ratio measures what the framework adds, not which count each side runs.
+COUNT_SQL = "SELECT COALESCE(SUM(deals), 0) FROM opportunities_stagetotal"
+
+
+def _raw_page(sql: str, limit: int) -> str:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM opportunities_opportunity WHERE archived_at IS NULL")
+        cursor.execute(COUNT_SQL)
         count = cursor.fetchone()[0]
-    return f'{{"count": {count}, "results": {raw_json(API_PAGE_SQL, [limit])}}}'
+    return f'{{"count": {count}, "results": {raw_json(sql, [limit])}}}'
+
+
+def raw_api_page(limit: int = 100) -> str:
+    """The API's first page of ``limit`` deals, as hand-written SQL and ``json.dumps``."""
+    return _raw_page(API_PAGE_SQL, limit)
 
 
 def raw_deal_page(limit: int = 100) -> str:
     """The first ``limit`` active deals as JSON, plus their count, without the ORM or a template."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM opportunities_opportunity WHERE archived_at IS NULL")
-        count = cursor.fetchone()[0]
-    return f'{{"count": {count}, "results": {raw_json(DEAL_PAGE_SQL, [limit])}}}'
+    return _raw_page(DEAL_PAGE_SQL, limit)
 
 
 BUDGETS = {

@@ -5,8 +5,10 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from contacts.models import Contact, Organization
+from core.currency import quantize_cents
 from integrations.api.fields import VisibleRelatedField
 from pipeline.models import LostReason, Pipeline, Stage, StageChange
+from pipeline.stage_names import seeded_display_name
 
 from ..models import Opportunity, OpportunityLine
 
@@ -89,48 +91,120 @@ class OpportunitySerializer(serializers.ModelSerializer):
         return obj.owner.get_full_name() or obj.owner.username
 
     def to_representation(self, obj):
-        """The same dict DRF's field-by-field walk builds, written out: a page of 100 deals spent most
-        of its time in 34 field objects × 100 rows. A test keeps the two equal."""
-        return {
-            "id": obj.pk,
-            "name": obj.name,
-            "organization": obj.organization_id,
-            "contact": obj.contact_id,
-            "amount": _decimal(obj.amount),
-            "currency": obj.currency,
-            "expected_close_date": _date(obj.expected_close_date),
-            "probability": obj.probability,
-            "type": obj.type,
-            "next_step": obj.next_step,
-            "next_step_date": _date(obj.next_step_date),
-            "description": obj.description,
-            "owner": obj.owner_id,
-            "lead_source": obj.lead_source,
-            "lost_note": obj.lost_note,
-            "external_id": obj.external_id,
-            "pipeline": obj.pipeline_id,
-            "stage": obj.stage_id,
-            "lost_reason": obj.lost_reason_id,
-            "organization_name": obj.organization.name if obj.organization_id else None,
-            "contact_name": obj.contact.full_name if obj.contact_id else None,
-            "stage_name": obj.stage.display_name,
-            "owner_name": self.get_owner_name(obj),
-            "status": obj.status,
-            "amount_base": _decimal(obj.amount_base),
-            "weighted_amount": _decimal(obj.weighted_amount),
-            "probability_is_manual": obj.probability_is_manual,
-            "closed_at": _datetime(obj.closed_at),
-            "stage_entered_at": _datetime(obj.stage_entered_at),
-            "position": obj.position,
-            "version": obj.version,
-            "archived": obj.archived_at is not None,
-            "created_at": _datetime(obj.created_at),
-            "updated_at": _datetime(obj.updated_at),
-        }
+        """The same dict DRF's field-by-field walk builds, written out (:func:`deal_representation`):
+        a page of 100 deals spent most of its time in 34 field objects × 100 rows. A test keeps
+        the two equal."""
+        return deal_representation(deal_values(obj))
 
     def to_representation_by_fields(self, obj):
         """DRF's own representation, for the test that the fast path above agrees with it."""
         return super().to_representation(obj)
+
+
+# What a deal's API representation reads, as ``QuerySet.values()`` names: the list reads these
+# straight from the database (no model instances), a single deal from its instance.
+DEAL_VALUES = (
+    "id",
+    *(f"{name}_id" if name in ("organization", "contact", "owner") else name for name in WRITABLE),
+    "pipeline_id",
+    "stage_id",
+    "lost_reason_id",
+    "status",
+    "amount_base",
+    "probability_is_manual",
+    "closed_at",
+    "stage_entered_at",
+    "position",
+    "version",
+    "archived_at",
+    "created_at",
+    "updated_at",
+    "organization__name",
+    "contact__first_name",
+    "contact__last_name",
+    "stage__name",
+    "stage__is_system",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__username",
+)
+
+
+def deal_values(obj: Opportunity) -> dict:
+    """The :data:`DEAL_VALUES` of a deal instance (its relations already joined)."""
+    row = {name: getattr(obj, name) for name in DEAL_VALUES if "__" not in name}
+    organization, contact = obj.organization if obj.organization_id else None, obj.contact if obj.contact_id else None
+    row.update(
+        organization__name=organization.name if organization else None,
+        contact__first_name=contact.first_name if contact else None,
+        contact__last_name=contact.last_name if contact else None,
+        stage__name=obj.stage.name,
+        stage__is_system=obj.stage.is_system,
+        owner__first_name=obj.owner.first_name,
+        owner__last_name=obj.owner.last_name,
+        owner__username=obj.owner.username,
+    )
+    return row
+
+
+def deal_rows_representation(rows) -> list[dict]:
+    """The API dicts of a page of :data:`DEAL_VALUES` rows: the reader's time zone is looked up once,
+    and each stage's name in the reader's language once."""
+    tz, stage_names = timezone.get_current_timezone(), {}
+    return [deal_representation(row, tz=tz, stage_names=stage_names) for row in rows]
+
+
+def deal_representation(row: dict, *, tz=None, stage_names: dict | None = None) -> dict:
+    """A deal's API dict from its :data:`DEAL_VALUES`."""
+    tz = tz or timezone.get_current_timezone()
+    stage_key = (row["stage__name"], row["stage__is_system"])
+    if stage_names is None or stage_key not in stage_names:
+        stage_name = seeded_display_name(row["stage__name"], is_system=row["stage__is_system"])
+        if stage_names is not None:
+            stage_names[stage_key] = stage_name
+    else:
+        stage_name = stage_names[stage_key]
+    amount, probability = row["amount"], row["probability"]
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "organization": row["organization_id"],
+        "contact": row["contact_id"],
+        "amount": _decimal(amount),
+        "currency": row["currency"],
+        "expected_close_date": _date(row["expected_close_date"]),
+        "probability": probability,
+        "type": row["type"],
+        "next_step": row["next_step"],
+        "next_step_date": _date(row["next_step_date"]),
+        "description": row["description"],
+        "owner": row["owner_id"],
+        "lead_source": row["lead_source"],
+        "lost_note": row["lost_note"],
+        "external_id": row["external_id"],
+        "pipeline": row["pipeline_id"],
+        "stage": row["stage_id"],
+        "lost_reason": row["lost_reason_id"],
+        "organization_name": row["organization__name"] if row["organization_id"] else None,
+        "contact_name": (
+            " ".join(part for part in (row["contact__first_name"], row["contact__last_name"]) if part)
+            if row["contact_id"]
+            else None
+        ),
+        "stage_name": stage_name,
+        "owner_name": f"{row['owner__first_name']} {row['owner__last_name']}".strip() or row["owner__username"],
+        "status": row["status"],
+        "amount_base": _decimal(row["amount_base"]),
+        "weighted_amount": _decimal(quantize_cents(amount * probability / Decimal(100))),
+        "probability_is_manual": row["probability_is_manual"],
+        "closed_at": _datetime(row["closed_at"], tz),
+        "stage_entered_at": _datetime(row["stage_entered_at"], tz),
+        "position": row["position"],
+        "version": row["version"],
+        "archived": row["archived_at"] is not None,
+        "created_at": _datetime(row["created_at"], tz),
+        "updated_at": _datetime(row["updated_at"], tz),
+    }
 
 
 _CENTS = Decimal("0.01")
@@ -144,10 +218,10 @@ def _date(value):
     return None if value is None else value.isoformat()
 
 
-def _datetime(value):
+def _datetime(value, tz=None):
     if value is None:
         return None
-    text = timezone.localtime(value).isoformat()
+    text = timezone.localtime(value, tz).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 

@@ -1,5 +1,6 @@
 """`/api/v1/opportunities/`: the same selectors, filters and services as the pages."""
 
+from django.core.paginator import Paginator
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
@@ -10,17 +11,20 @@ from rest_framework.response import Response
 from accounts.permissions import can_edit
 from core.api import RestorePurgeMixin, restore_purge_schema
 from integrations.api.base import ERRORS, IDEMPOTENCY_KEY, IF_MATCH, WRITE_ERRORS, CrmViewSet
+from integrations.api.pagination import PageNumberPagination
 from pipeline.services import opportunity_move_stage
 
 from .. import selectors, services
 from ..filters import OpportunityFilter
 from ..models import Opportunity
 from .serializers import (
+    DEAL_VALUES,
     WRITABLE,
     MoveSerializer,
     OpportunityLineSerializer,
     OpportunitySerializer,
     StageChangeSerializer,
+    deal_rows_representation,
 )
 
 
@@ -28,11 +32,27 @@ class StableOrderingFilterBackend(DjangoFilterBackend):
     """The FilterSet's ordering, always ending with the primary key so pages never overlap."""
 
     def filter_queryset(self, request, queryset, view):
-        queryset = super().filter_queryset(request, queryset, view)
+        filterset_class = self.get_filterset_class(view, queryset)
+        # Without any of its parameters a FilterSet selects everything: building it and its form
+        # (deep copies of a dozen filters and fields) cost more than the SQL of a page of deals.
+        if filterset_class is None or set(request.query_params) & set(filterset_class.base_filters):
+            queryset = super().filter_queryset(request, queryset, view)
         order = [o for o in queryset.query.order_by if o not in ("id", "-id", "pk", "-pk")]
         order = order or getattr(view, "default_ordering", ["-id"])
         # Tie-break in the direction of the first key, so (created_at DESC, id DESC) can use its index.
         return queryset.order_by(*order, "-id" if str(order[0]).startswith("-") else "id")
+
+
+class _RowsPaginator(Paginator):
+    """Counts the deals (a queryset: from the per-stage totals when it can), then reads the page's
+    rows as plain values instead of model instances."""
+
+    def _get_page(self, object_list, *args, **kwargs):
+        return super()._get_page(selectors.opportunity_values(object_list, DEAL_VALUES), *args, **kwargs)
+
+
+class DealRowsPagination(PageNumberPagination):
+    django_paginator_class = _RowsPaginator
 
 
 def editable_or_403(user, obj):
@@ -43,6 +63,7 @@ def editable_or_403(user, obj):
 @restore_purge_schema(OpportunitySerializer)
 class OpportunityViewSet(RestorePurgeMixin, mixins.ListModelMixin, CrmViewSet):
     serializer_class = OpportunitySerializer
+    pagination_class = DealRowsPagination
     filter_backends = [StableOrderingFilterBackend]
     filterset_class = OpportunityFilter
     default_ordering = ["-created_at"]
@@ -50,6 +71,18 @@ class OpportunityViewSet(RestorePurgeMixin, mixins.ListModelMixin, CrmViewSet):
 
     def get_queryset(self):
         return selectors.opportunity_list(user=self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        """A page of the deals you may see that match the filters.
+
+        The rows are read as plain values and turned into the same dicts as the serializer's
+        (``deal_representation``; a test keeps them equal): building 100 deals with their five
+        related records as model instances was a third of the page's time."""
+        deals = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(deals)
+        if page is None:  # no pagination asked for
+            return Response(deal_rows_representation(selectors.opportunity_values(deals, DEAL_VALUES)))
+        return self.get_paginated_response(deal_rows_representation(page))
 
     def get_object(self):
         try:
