@@ -78,6 +78,14 @@ def audit_value(value, field):
     return value
 
 
+@register.filter
+def http_url(value) -> str:
+    """``value`` if it is an http(s) address, else "": what may go into an ``href`` typed by users
+    (a stored ``javascript:`` address must never become a link)."""
+    text = str(value or "").strip()
+    return text if text.lower().startswith(("http://", "https://")) else ""
+
+
 @register.simple_tag(takes_context=True)
 def may_restore(context, obj) -> bool:
     """``{% may_restore obj as allowed %}``: whether the current user may restore this archived record."""
