@@ -86,3 +86,56 @@ def test_check_deploy_with_production_settings_prints_no_warning():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("password", "complaint"),
+    [
+        ("short1", "too short"),
+        ("password123", "too common"),
+        ("48291736450", "entirely numeric"),
+        ("rep-username-rep", "too similar"),
+    ],
+)
+def test_djangos_password_validators_refuse_weak_passwords(client, rep, password, complaint):
+    rep.username = "rep-username"
+    rep.save()
+    client.force_login(rep)
+
+    response = client.post(
+        reverse("accounts:password_change"),
+        {"old_password": "test-password-123", "new_password1": password, "new_password2": password},
+    )
+
+    assert response.status_code == 200
+    assert complaint in " ".join(response.context["form"].errors["new_password2"])
+    rep.refresh_from_db()
+    assert rep.check_password("test-password-123")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("stored_name", ["page.html", "image.svg", "script.js", "noextension"])
+def test_uploaded_files_are_never_served_inline_as_a_page(client, rep, settings, tmp_path, stored_name):
+    """Even a file that got into storage with a markup name and content (an old import, a manual
+    copy) goes out from the page and the API as an attachment the browser will not render."""
+    from django.core.files.base import ContentFile
+
+    from documents.models import Document
+    from documents.services import document_upload
+    from opportunities.tests.factories import OpportunityFactory
+
+    settings.MEDIA_ROOT = tmp_path
+    deal = OpportunityFactory(owner=rep)
+    document = document_upload(user=rep, file=ContentFile(b"plain text", name="note.txt"), opportunity=deal)
+    (tmp_path / document.file.name).write_bytes(b"<html><script>alert(1)</script></html>")
+    Document.objects.filter(pk=document.pk).update(original_name=stored_name)
+    client.force_login(rep)
+
+    for url in (reverse("documents:download", args=[document.pk]), f"/api/v1/documents/{document.pk}/download/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response["Content-Disposition"].startswith("attachment"), url
+        assert response["Content-Type"] == "application/octet-stream", url
+        assert response["X-Content-Type-Options"] == "nosniff", url
+        assert "sandbox" in response["Content-Security-Policy"], url

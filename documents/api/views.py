@@ -82,6 +82,7 @@ class DocumentViewSet(mixins.ListModelMixin, CrmViewSet):
         response = FileResponse(handle, as_attachment=True, filename=document.original_name)
         response["Content-Type"] = served_content_type(extension_of(document.original_name))
         response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"  # as the page's download
         return response
 
     @extend_schema(responses={204: None, **WRITE_ERRORS})
