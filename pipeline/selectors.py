@@ -120,7 +120,12 @@ class BoardColumn:
         return self.totals.stage
 
 
-BOARD_CARD_RELATED = ("organization", "contact", "owner", "stage")
+# What a card shows of its relations. Its stage is the column's, already at hand: not joined again.
+BOARD_CARD_RELATED = ("organization", "contact", "owner")
+
+
+def _card_rows(deals):
+    return deals.select_related(None).select_related(*BOARD_CARD_RELATED)
 
 
 def _with_can_edit(cards, user):
@@ -135,37 +140,35 @@ def _with_can_edit(cards, user):
     return cards.annotate(can_edit=Exists(Opportunity.objects.editable_by(user).filter(pk=OuterRef("pk"))))
 
 
-def board_cards(*, deals, stage_ids, limit: int, user=None) -> dict[int, list]:
-    """The first ``limit`` + 1 cards of every stage in one query.
+def board_cards(*, deals, stages, limit: int, user=None) -> dict[int, list]:
+    """The first ``limit`` + 1 cards of every stage of ``stages`` in one query.
 
     One ``LIMIT`` per column glued with ``UNION ALL``: each part is a short scan of the
     ``opp_board_idx`` index (stage, position, id), so the time does not grow with the number of deals
     (a ``ROW_NUMBER()`` window over the pipeline numbers every deal first: 5x slower at 10,000 open
-    deals, and linear).
+    deals, and linear). Each part joins only what a card shows: planning seven parts of six joins
+    took 27 ms at a million deals, eight times their execution.
     """
     from django.db import connections
 
-    cards: dict[int, list] = {stage_id: [] for stage_id in stage_ids}
-    if not stage_ids:
+    by_id = {stage.pk: stage for stage in stages}
+    cards: dict[int, list] = {stage_id: [] for stage_id in by_id}
+    if not by_id:
         return cards
-    deals = _with_can_edit(deals, user)
+    deals = _card_rows(_with_can_edit(deals, user))
     if connections[deals.db].features.supports_slicing_ordering_in_compound:
-        parts = [
-            deals.filter(stage_id=stage_id).select_related(*BOARD_CARD_RELATED).order_by("position", "id")[: limit + 1]
-            for stage_id in stage_ids
-        ]
+        parts = [deals.filter(stage_id=stage_id).order_by("position", "id")[: limit + 1] for stage_id in by_id]
         rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
     else:  # SQLite (laptops, the quick test run): a window numbers each column's rows.
         from django.db.models import Window
         from django.db.models.functions import RowNumber
 
-        rows = (
-            deals.filter(stage_id__in=stage_ids)
-            .select_related(*BOARD_CARD_RELATED)
-            .annotate(column_rank=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("position"), F("id")]))
-            .filter(column_rank__lte=limit + 1)
+        rows = deals.filter(stage_id__in=list(by_id)).annotate(
+            column_rank=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("position"), F("id")])
         )
+        rows = rows.filter(column_rank__lte=limit + 1)
     for card in rows:
+        card.stage = by_id[card.stage_id]
         cards[card.stage_id].append(card)
     for column in cards.values():
         column.sort(key=lambda card: (card.position, card.pk))
@@ -175,11 +178,12 @@ def board_cards(*, deals, stage_ids, limit: int, user=None) -> dict[int, list]:
 def board_column_cards(*, deals, stage: Stage, offset: int, limit: int, user=None) -> tuple[list, bool]:
     """The next cards of one column (the board's "more" button). Returns (cards, has_more)."""
     rows = list(
-        _with_can_edit(deals, user)
+        _card_rows(_with_can_edit(deals, user))
         .filter(stage=stage)
-        .select_related(*BOARD_CARD_RELATED)
         .order_by("position", "id")[offset : offset + limit + 1]
     )
+    for card in rows:
+        card.stage = stage
     return rows[:limit], len(rows) > limit
 
 
@@ -188,7 +192,7 @@ def board_get(*, pipeline: Pipeline, deals, limit: int, user=None) -> list[Board
     filters): the column totals come from :func:`pipeline_summary`, the same numbers as the API."""
     summary = pipeline_summary(pipeline=pipeline, deals=deals)
     cards = board_cards(
-        deals=deals.filter(pipeline=pipeline), stage_ids=[t.stage.pk for t in summary], limit=limit, user=user
+        deals=deals.filter(pipeline=pipeline), stages=[t.stage for t in summary], limit=limit, user=user
     )
     return [
         BoardColumn(totals=totals, cards=cards[totals.stage.pk][:limit], has_more=len(cards[totals.stage.pk]) > limit)
