@@ -219,9 +219,10 @@ def _date(value):
 
 
 def _datetime(value, tz=None):
+    """As DRF writes an aware datetime: in the reader's time zone, UTC as "Z"."""
     if value is None:
         return None
-    text = timezone.localtime(value, tz).isoformat()
+    text = value.astimezone(tz or timezone.get_current_timezone()).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
