@@ -64,3 +64,12 @@ def test_sizes_and_percentiles():
     assert parse_size("100000+900000") == (100_000, 900_000)
     assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 50) == 3.0
     assert percentile([float(i) for i in range(1, 21)], 95) == 19.0
+
+
+def test_the_boards_union_and_the_kept_totals_are_explained():
+    from bench.explain import is_heavy
+
+    assert is_heavy('(SELECT "id" FROM "opportunities_opportunity" LIMIT 21) UNION ALL (SELECT "id" FROM x)')
+    assert is_heavy('SELECT SUM("deals") FROM "opportunities_stagetotal"')
+    assert is_heavy('SELECT "month" FROM "opportunities_closedmonth"')
+    assert not is_heavy('UPDATE "opportunities_opportunity" SET "position" = 1')
