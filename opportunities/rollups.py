@@ -24,6 +24,11 @@ and rebuilds.
 
 **Time zone.** Months are months of the closing date in ``settings.TIME_ZONE`` at install time;
 the won/lost selector uses the table only when the reader's current time zone is that one.
+
+**Changing the deal table.** A migration that renames or drops a column these definitions read
+must change them in the same commit: on PostgreSQL the trigger functions name the columns, and a
+write would fail until they are reinstalled. ``manage.py rebuild_deal_totals`` reinstalls and
+recomputes by hand.
 """
 
 # SQL is built here from the table and column names of the definitions below (never from input);
