@@ -39,6 +39,16 @@ lint: $(STAMP)
 audit: $(STAMP)
 	bash .ci/audit.sh
 
+## make load: load test on 127.0.0.1: its own PostgreSQL database and redis-server, gunicorn and a
+## Celery worker, locust for 60 s
+## (board, opportunity list API, board moves); fails on any error; p50/p95 into BENCHMARKS.md
+LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_load
+LOAD_PORT ?= 8790
+LOAD_USERS ?= 8
+LOAD_DURATION ?= 60
+load: $(STAMP)
+	$(BIN)/python -m loadtest.run --database-url $(LOAD_DATABASE_URL) --port $(LOAD_PORT) --users $(LOAD_USERS) --duration $(LOAD_DURATION)
+
 ## make worker: a Celery worker with the beat scheduler, against REDIS_URL
 worker: $(STAMP)
 	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0) to run a worker."; exit 1; }

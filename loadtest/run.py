@@ -1,0 +1,287 @@
+"""`make load`: a load test of the real stack on this machine only, bounded in time.
+
+1. (Re)creates its own PostgreSQL database (``--database-url``, default ``crm_load``; a name
+   without "load" is refused, because the database is dropped), migrates it and loads the demo
+   data with ``--deals`` deals;
+2. starts, as in production, a Redis (its own redis-server on a free port, never the shared one)
+   with a Celery worker for the side effects, and gunicorn on 127.0.0.1 (``--port``, default
+   8790; refused if taken) with DEBUG off and the API rate limits lifted;
+3. runs locust headless (loadtest/locustfile.py) for ``--duration`` seconds with ``--users``
+   simulated users: the board, the opportunity list API and board moves;
+4. stops everything, prints requests, failures, p50 and p95 per request type, writes them into
+   the "Load test" section of BENCHMARKS.md (``--no-markdown`` to skip) and fails if any request
+   failed.
+"""
+
+import argparse
+import csv
+import datetime
+import os
+import platform
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
+START, END = "<!-- load:results:start -->", "<!-- load:results:end -->"
+SECTION_TITLE = "## Load test"
+ENDPOINTS = ("board", "API: opportunity list", "board: move a card")
+
+
+def database_name(url: str) -> str:
+    name = urllib.parse.urlsplit(url).path.lstrip("/")
+    if "load" not in name:
+        raise SystemExit(f"Refusing database {name!r}: the load test drops its database; use a name with 'load'.")
+    return name
+
+
+def recreate_database(url: str) -> None:
+    import psycopg2
+
+    name = database_name(url)
+    admin = urllib.parse.urlsplit(url)._replace(path="/postgres").geturl()
+    conn = psycopg2.connect(admin)
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does: TIME_WAIT is no owner
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_redis(workdir: str) -> tuple[subprocess.Popen, int]:
+    """A throw-away in-memory redis-server on a free 127.0.0.1 port, for the broker and the cache."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise SystemExit("The load test needs redis-server (apt-get install redis-server).")
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 (our own arguments)
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process, port
+        except OSError:
+            time.sleep(0.1)
+    process.terminate()
+    raise SystemExit("redis-server did not start")
+
+
+def wait_for(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (our own 127.0.0.1 server)
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"The server did not answer {url} within {timeout:.0f} s")
+
+
+def read_stats(path: Path) -> list[dict]:
+    """Locust's ``*_stats.csv``: one row per request name, and the Aggregated row."""
+    with path.open(newline="") as fh:
+        return [
+            {
+                "name": row["Name"],
+                "requests": int(row["Request Count"]),
+                "failures": int(row["Failure Count"]),
+                "p50": float(row["50%"]),
+                "p95": float(row["95%"]),
+                "rps": float(row["Requests/s"]),
+            }
+            for row in csv.DictReader(fh)
+        ]
+
+
+def markdown(stats: list[dict], *, users: int, duration: int, deals: int, workers: int) -> str:
+    when = datetime.date.today().isoformat()
+    rows = [r for r in stats if r["name"] in ENDPOINTS or r["name"] == "Aggregated"]
+    rows.sort(key=lambda r: (r["name"] == "Aggregated", ENDPOINTS.index(r["name"]) if r["name"] in ENDPOINTS else 0))
+    lines = [
+        f"Measured {when} with `make load` on {platform.machine()} ({os.cpu_count()} CPUs, shared by everything "
+        f"here): gunicorn ({workers} workers), PostgreSQL, Redis and one Celery worker (side effects) on "
+        f"127.0.0.1, the demo data with {deals:,} deals, {users} simulated "
+        f"users for {duration} s (each waits 0.5–1.5 s between requests; the board and the API list three times "
+        "as often as a move). Times are end to end over loopback, in milliseconds (locust rounds them to two "
+        "significant digits).",
+        "",
+        "| request | requests | errors | p50 ms | p95 ms | req/s |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        name = "all requests" if r["name"] == "Aggregated" else r["name"]
+        lines.append(
+            f"| {name} | {r['requests']:,} | {r['failures']} | {r['p50']:.0f} | {r['p95']:.0f} | {r['rps']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def write_section(body: str, path: Path = BENCHMARKS_MD) -> None:
+    """Replace what is between the load-test markers; add the section at the end if it is missing."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    block = f"{START}\n{body}\n{END}"
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        after = rest.split(END, 1)[1]
+        text = before + block + after
+    else:
+        intro = (
+            f"\n{SECTION_TITLE}\n\n`make load` (see the README) drives the real server the way people use it: "
+            "log in, open the board, list deals through the API, move cards. It fails on any error.\n\n"
+        )
+        text = text.rstrip("\n") + "\n" + intro + block + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/crm_load")
+    parser.add_argument("--port", type=int, default=8790)
+    parser.add_argument("--users", type=int, default=8)
+    parser.add_argument("--spawn-rate", type=float, default=4)
+    parser.add_argument("--duration", type=int, default=60, help="seconds of load")
+    parser.add_argument("--deals", type=int, default=2000, help="deals in the demo data")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument("--no-markdown", action="store_true", help="do not update BENCHMARKS.md")
+    parser.add_argument("--keep-database", action="store_true")
+    args = parser.parse_args(argv)
+
+    database_name(args.database_url)
+    if not port_is_free(args.port):
+        raise SystemExit(f"Port {args.port} on 127.0.0.1 is taken: choose another with --port / LOAD_PORT.")
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")}
+    env.update(
+        DATABASE_URL=args.database_url,
+        DJANGO_SETTINGS_MODULE="crm.settings.base",
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1",
+        API_THROTTLE_RATE="100000000/hour",
+        API_THROTTLE_RATE_ANON="100000000/hour",
+        LOG_LEVEL="WARNING",
+    )
+    python = str(BIN / "python")
+    print(f"=== database {database_name(args.database_url)}: migrate, demo data with {args.deals} deals", flush=True)
+    recreate_database(args.database_url)
+    try:
+        for command in (
+            ["compilemessages_py"],
+            ["migrate", "--noinput", "-v0"],
+            ["seed_demo", "--deals", str(args.deals)],
+        ):
+            subprocess.run(  # noqa: S603 (our own arguments)
+                [python, "manage.py", *command], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+            )
+        # The demo data's own side effects (thousands of events) are delivered now, not during the load.
+        drain = "from core.outbox import outbox_deliver_pending as d\nwhile d(limit=1000): pass"
+        subprocess.run([python, "manage.py", "shell", "-c", drain], cwd=ROOT, env=env, check=True)  # noqa: S603
+        token = subprocess.run(  # noqa: S603 (our own arguments)
+            [python, "manage.py", "create_api_token", "manager", "--name", "load test"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
+        base = f"http://127.0.0.1:{args.port}"
+        with tempfile.TemporaryDirectory() as tmp:
+            redis, redis_port = start_redis(tmp)
+            served = {**env, "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
+            print(f"=== redis-server on 127.0.0.1:{redis_port}, a Celery worker, gunicorn on {base}", flush=True)
+            worker_log = Path(tmp) / "worker.log"
+            worker = subprocess.Popen(  # noqa: S603 (our own arguments)
+                [str(BIN / "celery"), "-A", "crm", "worker", "--concurrency", "1", "--loglevel", "WARNING"]
+                + ["--logfile", str(worker_log)],
+                cwd=ROOT,
+                env=served,
+                stdout=subprocess.DEVNULL,
+            )
+            server = subprocess.Popen(  # noqa: S603 (our own arguments)
+                [str(BIN / "gunicorn"), "crm.wsgi:application", "--bind", f"127.0.0.1:{args.port}"]
+                + ["--workers", str(args.workers), "--timeout", "60", "--log-level", "warning"],
+                cwd=ROOT,
+                env=served,
+            )
+            try:
+                wait_for(f"{base}/login/")
+                prefix = Path(tmp) / "load"
+                print(f"=== locust: {args.users} users for {args.duration} s", flush=True)
+                locust = subprocess.run(  # noqa: S603 (our own arguments)
+                    [str(BIN / "locust"), "-f", str(ROOT / "loadtest" / "locustfile.py"), "--headless"]
+                    + ["--host", base, "-u", str(args.users), "-r", str(args.spawn_rate)]
+                    + ["--run-time", f"{args.duration}s", "--stop-timeout", "10", "--csv", str(prefix)]
+                    + ["--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "1"],
+                    cwd=ROOT,
+                    env={**env, "LOAD_API_TOKEN": token, "LOAD_USERS": str(args.users)},
+                    timeout=args.duration + 120,
+                )
+                stats = read_stats(prefix.with_name("load_stats.csv"))
+                errors = [line for line in worker_log.read_text().splitlines() if "ERROR" in line]
+                if errors:
+                    print("The Celery worker logged errors:", *errors[:20], sep="\n")
+            finally:
+                for process in (server, worker, redis):
+                    process.terminate()
+                for process in (server, worker, redis):
+                    try:
+                        process.wait(timeout=30)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
+    finally:
+        if not args.keep_database:
+            import psycopg2
+
+            admin = urllib.parse.urlsplit(args.database_url)._replace(path="/postgres").geturl()
+            conn = psycopg2.connect(admin)
+            conn.autocommit = True
+            with conn.cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{database_name(args.database_url)}" WITH (FORCE)')
+            conn.close()
+
+    body = markdown(stats, users=args.users, duration=args.duration, deals=args.deals, workers=args.workers)
+    print(body)
+    total = next((r for r in stats if r["name"] == "Aggregated"), None)
+    missing = [name for name in ENDPOINTS if not any(r["name"] == name and r["requests"] for r in stats)]
+    failed = sum(r["failures"] for r in stats if r["name"] != "Aggregated")
+    if total is None or missing or failed or locust.returncode != 0:
+        print(f"FAIL: {failed} failed requests, endpoints never requested: {missing}, locust exit {locust.returncode}")
+        return 1
+    if not args.no_markdown:
+        write_section(body)
+        print(f"Written to {BENCHMARKS_MD.relative_to(ROOT)} ({SECTION_TITLE}).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
