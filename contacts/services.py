@@ -155,16 +155,18 @@ def contact_restore(*, contact: Contact, user) -> Contact:
     return _set_archived(Contact, contact, user=user, archived=False, topic="contact")
 
 
-def _purge_checks(obj, *, user, name: str) -> None:
-    """Purging is for admins, and only of a record already archived (delete = archive first)."""
-    if not can_purge(user, obj):
+def _purge(model, obj, *, user, topic: str) -> None:
+    """Delete an archived ``obj`` for good, with its documents (files after commit) and activities.
+
+    Admins only, archived records only (delete = archive first), and never while a deal or a quote
+    (archived ones included) still refers to it."""
+    locked = model.objects.select_for_update().get(pk=obj.pk)
+    name = str(locked)
+    if not can_purge(user, locked):
         raise PermissionDenied(_("Only an administrator can delete records for good."))
-    if obj.archived_at is None:
+    if locked.archived_at is None:
         raise ValidationError(_("Archive %(name)s before deleting it for good.") % {"name": name})
-
-
-def _refuse_purge_while_referenced(obj, *, name: str) -> None:
-    deals, quotes = obj.opportunities.count(), obj.quotes.count()
+    deals, quotes = locked.opportunities.count(), locked.quotes.count()
     if deals or quotes:
         raise ValidationError(
             _(
@@ -173,32 +175,20 @@ def _refuse_purge_while_referenced(obj, *, name: str) -> None:
             )
             % {"name": name, "deals": deals, "quotes": quotes}
         )
+    payload = _payload(locked)
+    document_files_delete_on_commit(locked.documents.all())
+    locked.delete()
+    event_emit(f"{topic}.purged", {topic: payload, "changed_by": user.pk})
 
 
 @transaction.atomic
 def organization_purge(*, organization: Organization, user) -> None:
-    """Delete an archived organization for good (admins only), with its documents and activities.
-
-    Refused while a deal or a quote (archived ones included) still refers to it; its contacts and
-    subsidiaries stay, without it."""
-    org = Organization.objects.select_for_update().get(pk=organization.pk)
-    _purge_checks(org, user=user, name=org.name)
-    _refuse_purge_while_referenced(org, name=org.name)
-    payload = _payload(org)
-    document_files_delete_on_commit(org.documents.all())
-    org.delete()
-    event_emit("organization.purged", {"organization": payload, "changed_by": user.pk})
+    """Delete an archived organization for good (see ``_purge``); its contacts and subsidiaries
+    stay, without it."""
+    _purge(Organization, organization, user=user, topic="organization")
 
 
 @transaction.atomic
 def contact_purge(*, contact: Contact, user) -> None:
-    """Delete an archived contact for good (admins only), with their documents and activities.
-
-    Refused while a deal or a quote (archived ones included) still refers to them."""
-    obj = Contact.objects.select_for_update().get(pk=contact.pk)
-    _purge_checks(obj, user=user, name=obj.full_name)
-    _refuse_purge_while_referenced(obj, name=obj.full_name)
-    payload = _payload(obj)
-    document_files_delete_on_commit(obj.documents.all())
-    obj.delete()
-    event_emit("contact.purged", {"contact": payload, "changed_by": user.pk})
+    """Delete an archived contact for good (see ``_purge``)."""
+    _purge(Contact, contact, user=user, topic="contact")
