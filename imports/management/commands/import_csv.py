@@ -4,12 +4,11 @@ import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
 from tqdm import tqdm
 
-from accounts.models import User
 from core.exceptions import ValidationError
 from imports.fields import auto_mapping, fields_for
+from imports.management.acting_user import acting_user
 from imports.models import ImportKind
 from imports.readers import read_table
 from imports.services import CREATED, REJECTED, UNCHANGED, UPDATED, import_rows, rejected_rows_csv
@@ -65,7 +64,7 @@ class Command(BaseCommand):
         path = Path(file)
         if not path.exists():
             raise CommandError(f"{file}: no such file.")
-        importer = self._user(user)
+        importer = acting_user(user)
         try:
             table = read_table(path.read_bytes(), path.name)
         except ValidationError as exc:
@@ -136,16 +135,3 @@ class Command(BaseCommand):
                 raise CommandError(f"--mapping: {part!r} is not field=column.")
             pairs[field.strip()] = header.strip()
         return pairs
-
-    def _user(self, username):
-        if username:
-            user = User.objects.filter(username=username).first()
-            if user is None:
-                raise CommandError(f"No user {username!r}.")
-            return user
-        user = (
-            User.objects.filter(Q(is_superuser=True) | Q(role=User.Role.ADMIN), is_active=True).order_by("pk").first()
-        )
-        if user is None:
-            raise CommandError("No administrator yet: create one (createsuperuser) or pass --user.")
-        return user

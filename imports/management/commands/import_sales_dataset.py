@@ -4,11 +4,10 @@ import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
 from tqdm import tqdm
 
-from accounts.models import User
 from core.exceptions import ValidationError
+from imports.management.acting_user import acting_user
 from imports.sales_dataset import sales_dataset_import
 
 
@@ -33,7 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, path, user=None, usd_rate=None, usd_rate_from=None, no_progress=False, **options):
-        importer = self._user(user)
+        importer = acting_user(user)
         try:
             rate = Decimal(usd_rate) if usd_rate else None
             rate_from = datetime.date.fromisoformat(usd_rate_from) if usd_rate_from else None
@@ -55,16 +54,3 @@ class Command(BaseCommand):
             bar.close()
         for line in summary.lines():
             self.stdout.write(line)
-
-    def _user(self, username):
-        if username:
-            user = User.objects.filter(username=username).first()
-            if user is None:
-                raise CommandError(f"No user {username!r}.")
-            return user
-        user = (
-            User.objects.filter(Q(is_superuser=True) | Q(role=User.Role.ADMIN), is_active=True).order_by("pk").first()
-        )
-        if user is None:
-            raise CommandError("No administrator yet: create one (createsuperuser) or pass --user.")
-        return user
