@@ -18,14 +18,20 @@ with conn.cursor() as cur:
 PY
 export DATABASE_URL="$BASE" API_THROTTLE_RATE=1000000/hour API_THROTTLE_RATE_ANON=1000000/hour DEBUG=false
 export ALLOWED_HOSTS=127.0.0.1,localhost
-unset REDIS_URL  # tasks run inline; the fuzzer must not need a worker
+# A broker and no worker, as in production: side effects are queued, never sent from inside a
+# request. (Without a broker, tasks run inline: every fuzzed webhook subscription would make the
+# requests that follow wait for DNS and HTTP timeouts of made-up hosts.) Its own Redis database,
+# emptied before and after.
+export REDIS_URL="${CI_SCHEMATHESIS_REDIS_URL:-redis://127.0.0.1:6379/11}"
+flush_redis() { $BIN/python -c 'import os, redis; redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()'; }
+flush_redis
 $BIN/python manage.py migrate --noinput -v0
 $BIN/python manage.py seed_demo >/dev/null
 TOKEN=$($BIN/python manage.py create_api_token admin --name schemathesis 2>/dev/null)
 
 $BIN/gunicorn crm.wsgi:application --bind "127.0.0.1:$PORT" --workers 3 --timeout 120 --log-level warning &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
+trap 'kill $SERVER 2>/dev/null || true; flush_redis' EXIT
 for _ in $(seq 50); do curl -fs -o /dev/null "http://127.0.0.1:$PORT/login/" && break; sleep 0.2; done
 
 # A fixed seed keeps CI reproducible (a failure can be replayed); SCHEMATHESIS_SEED=random explores
