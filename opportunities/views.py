@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
@@ -158,8 +159,6 @@ def opportunity_archive(request, pk):
 
 @login_required
 def opportunity_purge(request, pk):
-    from django.urls import reverse
-
     opp = _opportunity_or_404(request.user, pk)
     return purge_page(
         request,
@@ -202,8 +201,6 @@ def opportunity_line_add(request, pk):
 @login_required
 def opportunity_line_edit(request, pk, line_pk):
     opp, line = _line_or_404(request.user, pk, line_pk)
-    from django.urls import reverse
-
     return form_page(
         request,
         form=OpportunityLineForm(request.POST or None, instance=line, opportunity=opp),
