@@ -54,13 +54,19 @@ def event_emit(topic: str, payload: dict) -> OutboxEvent:
 
 
 def request_dispatch() -> None:
-    """Ask a worker to deliver pending events. Never fails the caller: the sweep is the backstop."""
+    """Ask a worker to deliver pending events."""
     from .tasks import outbox_dispatch
 
+    task_request(outbox_dispatch, waiting="outbox events")
+
+
+def task_request(task, *, kwargs: dict | None = None, waiting: str) -> None:
+    """Ask a worker to run ``task`` now. Never fails the caller: when the broker is down or
+    unreachable the work stays in the database (``waiting``) and the beat sweep does it later."""
     try:
-        outbox_dispatch.apply_async(retry=False)
-    except Exception:  # the broker is down or unreachable; the event stays pending
-        logger.warning("Could not reach the task broker; outbox events wait for the next sweep.")
+        task.apply_async(kwargs=kwargs or {}, retry=False)
+    except Exception:
+        logger.warning("Could not reach the task broker; %s wait for the next sweep.", waiting)
 
 
 def backoff(attempts: int) -> timedelta:

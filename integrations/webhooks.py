@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from core.outbox import subscribe
+from core.outbox import subscribe, task_request
 
 from .models import WebhookDelivery, WebhookEvent, WebhookSubscription
 
@@ -59,10 +59,7 @@ def _request_send(event_id: int) -> None:
     so a request that emits an event (run eagerly without a broker) never sends other events'."""
     from .tasks import webhook_deliveries_send
 
-    try:
-        webhook_deliveries_send.apply_async(kwargs={"event_id": event_id}, retry=False)
-    except Exception:  # broker down: the beat sweep sends them later
-        logger.warning("Could not reach the task broker; webhook deliveries wait for the next sweep.")
+    task_request(webhook_deliveries_send, kwargs={"event_id": event_id}, waiting="webhook deliveries")
 
 
 def _is_private(address: str) -> bool:
