@@ -4,7 +4,7 @@ as the board's script posts it (JSON, with the card's version and the cards arou
 from django.urls import reverse
 
 BUDGETS = {
-    # session + user, pipeline, summary (2) + stages, one query for every column's first cards
+    # user (session cached), pipeline, summary (2) + stages, one query for every column's first cards
     # (UNION ALL of a LIMIT per column), lost reasons, the pipelines menu: 9 for 10 deals or 100,000.
     "board_html": 10,
     "board_column_more": 8,

@@ -76,7 +76,7 @@ def raw_deal_page(limit: int = 100) -> str:
 
 
 BUDGETS = {
-    # session + user, count, page rows (with their joins), filter form choices, nav: not the rows.
+    # user (session cached), count, page rows (with their joins), filter form choices, nav: not the rows.
     "deal_list_html": 10,
     "deal_list_html_raw_baseline": 2,
     "api_deal_list": 6,  # the target for an API page of 100 deals

@@ -8,10 +8,10 @@ from django.urls import reverse
 from . import BenchContext
 
 BUDGETS = {
-    # session, user, teams, activities, close dates, next steps, feed token, nav: not the entries.
+    # user (session cached), teams, activities, close dates, next steps, feed token, nav: not the entries.
     "calendar_month_html": 9,
     "activities_mine_html": 5,
-    # session, user, quote (+ joins), lines, customer.
+    # user (session cached), quote (+ joins), lines, customer.
     "quote_pdf": 8,
     "ical_feed": 6,
 }

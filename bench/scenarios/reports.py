@@ -5,7 +5,7 @@ over the last 12 months."""
 from django.urls import reverse
 
 BUDGETS = {
-    # session + user, the won/lost query itself (one), filter choices, nav: independent of deals.
+    # user (session cached), the won/lost query itself (one), filter choices, nav: independent of deals.
     "reports_won_lost_owner_api": 6,
     "reports_won_lost_month_api": 6,
     "reports_won_lost_owner_12m_page": 14,
