@@ -1,7 +1,7 @@
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from accounts.permissions import owner_choices
 from contacts.models import Contact, Organization
 from core.forms import StyledFormMixin
 from opportunities.models import Opportunity
@@ -41,7 +41,7 @@ class ActivityForm(StyledFormMixin, forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True)
+        self.fields["owner"].queryset = owner_choices(user, self.instance.owner_id)
         self.fields["owner"].required = False
         if not self.instance.pk:
             self.fields["owner"].initial = user.pk

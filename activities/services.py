@@ -1,4 +1,8 @@
-"""Every write to activities and calendar feed tokens, and the reminder sweep."""
+"""Every write to activities and calendar feed tokens, and the reminder sweep.
+
+Each service checks its caller: changes need ``Activity.objects.editable_by(user)``
+(ChangeNotAllowed otherwise), and an owner must be one the caller may assign
+(``accounts.permissions.assignable_owners``), checked before anything is written."""
 
 import datetime
 import secrets
@@ -9,7 +13,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from accounts.permissions import lock_for_change, owner_check
 from core.exceptions import ValidationError
 from core.outbox import event_emit, subscribe
 
@@ -35,6 +41,13 @@ REMINDER_GRACE = datetime.timedelta(hours=1)
 REMINDER_HORIZON = datetime.timedelta(days=7)
 
 
+NOT_EDITABLE = gettext_lazy("You may see this activity but not change it.")
+
+
+def _lock(activity: Activity, user) -> Activity:
+    return lock_for_change(Activity, activity.pk, user=user, message=NOT_EDITABLE)
+
+
 def _check(data: dict) -> None:
     unknown = set(data) - FIELDS
     if unknown:
@@ -46,6 +59,7 @@ def activity_create(*, user, subject: str, **data) -> Activity:
     """Plan a call, meeting, task or e-mail note, for ``user`` unless another owner is given."""
     _check(data)
     data["owner"] = data.get("owner") or user
+    owner_check(user, data["owner"])
     activity = Activity(subject=(subject or "").strip(), **data)
     activity.full_clean()
     activity.save()
@@ -57,7 +71,9 @@ def activity_create(*, user, subject: str, **data) -> Activity:
 def activity_update(*, activity: Activity, user, data: dict) -> Activity:
     """Change an activity. Moving its due time or reminder re-arms the reminder."""
     _check(data)
-    activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    activity = _lock(activity, user)
+    if "owner" in data and data["owner"] != activity.owner:
+        owner_check(user, data["owner"])
     rearm = any(
         field in data and data[field] != getattr(activity, field) for field in ("due_at", "reminder_minutes", "owner")
     )
@@ -73,7 +89,7 @@ def activity_update(*, activity: Activity, user, data: dict) -> Activity:
 
 @transaction.atomic
 def activity_set_done(*, activity: Activity, user, done: bool = True) -> Activity:
-    activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    activity = _lock(activity, user)
     activity.done = done
     activity.done_at = timezone.now() if done else None
     activity.save(update_fields=["done", "done_at", "updated_at"])
@@ -82,6 +98,7 @@ def activity_set_done(*, activity: Activity, user, done: bool = True) -> Activit
 
 @transaction.atomic
 def activity_delete(*, activity: Activity, user) -> None:
+    _lock(activity, user)
     Activity.objects.filter(pk=activity.pk).delete()
 
 

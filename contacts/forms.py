@@ -1,14 +1,10 @@
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from accounts.permissions import owner_choices
 from core.forms import StyledFormMixin
 
 from .models import Contact, Organization
-
-
-def _active_users():
-    return get_user_model().objects.filter(is_active=True)
 
 
 class OrganizationForm(StyledFormMixin, forms.ModelForm):
@@ -44,7 +40,7 @@ class OrganizationForm(StyledFormMixin, forms.ModelForm):
         if self.instance.pk:
             parents = parents.exclude(pk=self.instance.pk)
         self.fields["parent"].queryset = parents
-        self.fields["owner"].queryset = _active_users()
+        self.fields["owner"].queryset = owner_choices(user, self.instance.owner_id)
         if not self.instance.pk:
             self.fields["owner"].initial = user.pk
 
@@ -58,6 +54,6 @@ class ContactForm(StyledFormMixin, forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = Organization.objects.visible_to(user).active()
-        self.fields["owner"].queryset = _active_users()
+        self.fields["owner"].queryset = owner_choices(user, self.instance.owner_id)
         if not self.instance.pk:
             self.fields["owner"].initial = user.pk

@@ -1,11 +1,16 @@
-"""Every write to organizations and contacts."""
+"""Every write to organizations and contacts.
+
+Each service checks its caller: changes need ``editable_by(user)`` (ChangeNotAllowed otherwise),
+and an owner must be one the caller may assign (``accounts.permissions.assignable_owners``),
+checked before anything is written."""
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from accounts.permissions import can_purge
+from accounts.permissions import can_purge, lock_for_change, owner_check
 from core.exceptions import ValidationError
 from core.outbox import event_emit
 from documents.services import document_files_delete_on_commit
@@ -22,6 +27,22 @@ CONTACT_FIELDS = frozenset(
     for f in Contact._meta.get_fields()
     if getattr(f, "editable", False) and f.concrete and f.name not in {"id", "created_at", "updated_at", "archived_at"}
 )
+
+
+NOT_EDITABLE = gettext_lazy("You may see this record but not change it.")
+
+
+def _owner_on_create(user, data: dict) -> dict:
+    """The owner of a new record: the one given (if the caller may assign them), else the caller."""
+    if data.get("owner") is None:
+        data = {k: v for k, v in data.items() if k != "owner"}
+    owner_check(user, data.get("owner", user))
+    return data
+
+
+def _owner_on_update(user, obj, data: dict) -> None:
+    if "owner" in data and data["owner"] != obj.owner:
+        owner_check(user, data["owner"])
 
 
 def _payload(obj) -> dict:
@@ -46,6 +67,7 @@ def _apply(obj, data: dict, allowed: frozenset) -> dict:
 @transaction.atomic
 def organization_create(*, user, data: dict) -> Organization:
     """Create an organization; its owner defaults to the user creating it."""
+    data = _owner_on_create(user, data)
     org = Organization(owner=user)
     _apply(org, data, ORGANIZATION_FIELDS)
     org.full_clean()
@@ -56,7 +78,8 @@ def organization_create(*, user, data: dict) -> Organization:
 
 @transaction.atomic
 def organization_update(*, organization: Organization, user, data: dict) -> Organization:
-    org = Organization.objects.select_for_update().get(pk=organization.pk)
+    org = lock_for_change(Organization, organization.pk, user=user, message=NOT_EDITABLE)
+    _owner_on_update(user, org, data)
     changes = _apply(org, data, ORGANIZATION_FIELDS)
     if changes:
         org.full_clean()
@@ -71,7 +94,7 @@ def organization_update(*, organization: Organization, user, data: dict) -> Orga
 
 def _set_archived(model, obj, *, user, archived: bool, topic: str, refuse_if=None):
     """Archive or restore ``obj`` (locked), queueing ``<topic>.archived`` / ``<topic>.restored``."""
-    locked = model.objects.select_for_update().get(pk=obj.pk)
+    locked = lock_for_change(model, obj.pk, user=user, message=NOT_EDITABLE)
     if archived and refuse_if is not None:
         refuse_if(locked)
     if (locked.archived_at is not None) != archived:
@@ -120,6 +143,8 @@ def organization_restore(*, organization: Organization, user) -> Organization:
 
 @transaction.atomic
 def contact_create(*, user, data: dict) -> Contact:
+    """Create a contact; its owner defaults to the user creating it."""
+    data = _owner_on_create(user, data)
     contact = Contact(owner=user)
     _apply(contact, data, CONTACT_FIELDS)
     contact.full_clean()
@@ -130,7 +155,8 @@ def contact_create(*, user, data: dict) -> Contact:
 
 @transaction.atomic
 def contact_update(*, contact: Contact, user, data: dict) -> Contact:
-    obj = Contact.objects.select_for_update().get(pk=contact.pk)
+    obj = lock_for_change(Contact, contact.pk, user=user, message=NOT_EDITABLE)
+    _owner_on_update(user, obj, data)
     changes = _apply(obj, data, CONTACT_FIELDS)
     if changes:
         obj.full_clean()

@@ -4,6 +4,14 @@ same rules — validation, stage policy, history, outbox events — as the forms
 
 An importer raises :class:`RowError` (or a service's ``ValidationError``) for a row it refuses;
 ``imports.services.import_rows`` turns either into the row's rejection reason.
+
+**Matching sees what the importer sees.** Every lookup of an existing record — organizations by
+name or external id, contacts by e-mail, external id or name, deals by external id or name —
+starts from ``visible_to(importer)``: a record the importer may not see is "not found", exactly as
+if it did not exist (an organization is then created, theirs; a deal's contact is refused as
+unknown), so neither the preview nor the run can tell the two apart or link a deal to it.
+Updating a matched record needs ``editable_by(importer)``. Owners are users the importer may
+assign (``accounts.permissions.assignable_owners``); products are a shared catalogue.
 """
 
 import datetime
@@ -13,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.permissions import sees_everything, team_ids
+from accounts.permissions import owner_check
 from contacts.models import Contact, Organization
 from contacts.services import contact_create, contact_update, organization_create, organization_update
 from core.currency import base_currency
@@ -67,11 +75,12 @@ class Importer:
 
 
 class _OrganizationLookup:
-    """Organizations by name ignoring case and spacing, kept current as rows create them."""
+    """The organizations ``user`` sees, by name ignoring case and spacing, kept current as rows
+    create them."""
 
-    def __init__(self):
+    def __init__(self, user):
         self.by_name = {}
-        for pk, name in Organization.objects.values_list("pk", "name"):
+        for pk, name in Organization.objects.visible_to(user).order_by("pk").values_list("pk", "name"):
             self.by_name.setdefault(name_key(name), pk)
 
     def get(self, name: str) -> Organization | None:
@@ -95,7 +104,7 @@ class OrganizationImporter(Importer):
 
     def __init__(self, *, user):
         super().__init__(user=user)
-        self.orgs = _OrganizationLookup()
+        self.orgs = _OrganizationLookup(user)
 
     def save(self, values):
         data = _present(values)
@@ -104,7 +113,7 @@ class OrganizationImporter(Importer):
             data["parent"] = self.orgs.get_or_create(data["parent"], self.user, self.notes)
         org = None
         if data.get("external_id"):
-            org = Organization.objects.filter(external_id=data["external_id"]).first()
+            org = Organization.objects.visible_to(self.user).filter(external_id=data["external_id"]).first()
         org = org or self.orgs.get(data["name"])
         if org is None:
             org = organization_create(user=self.user, data=data)
@@ -123,16 +132,17 @@ class ContactImporter(Importer):
 
     def __init__(self, *, user):
         super().__init__(user=user)
-        self.orgs = _OrganizationLookup()
+        self.orgs = _OrganizationLookup(user)
 
     def _find(self, data) -> Contact | None:
+        contacts = Contact.objects.visible_to(self.user)
         if data.get("external_id"):
-            found = Contact.objects.filter(external_id=data["external_id"]).first()
+            found = contacts.filter(external_id=data["external_id"]).first()
             if found:
                 return found
         if data.get("email"):
-            return Contact.objects.filter(email__iexact=data["email"]).order_by("pk").first()
-        candidates = Contact.objects.filter(
+            return contacts.filter(email__iexact=data["email"]).order_by("pk").first()
+        candidates = contacts.filter(
             first_name__iexact=data.get("first_name", ""), last_name__iexact=data.get("last_name", "")
         )
         org = data.get("organization")
@@ -192,7 +202,7 @@ class OpportunityImporter(Importer):
 
     def __init__(self, *, user):
         super().__init__(user=user)
-        self.orgs = _OrganizationLookup()
+        self.orgs = _OrganizationLookup(user)
         self.pipelines = {name_key(p.name): p for p in Pipeline.objects.all()}
         for pipeline in list(self.pipelines.values()):
             self.pipelines.setdefault(name_key(pipeline.display_name), pipeline)
@@ -206,6 +216,8 @@ class OpportunityImporter(Importer):
         for reason in LostReason.objects.all():
             self.reasons.setdefault(name_key(reason.name), reason)
             self.reasons.setdefault(name_key(str(reason)), reason)
+        # The user directory is open to every signed-in user; whether the importer may give a deal
+        # to the one a row names is the owner rule's business (``_owner``).
         self.users = {}
         for user_obj in User.objects.filter(is_active=True):
             for label in (user_obj.username, user_obj.email, user_obj.get_full_name()):
@@ -218,13 +230,7 @@ class OpportunityImporter(Importer):
         owner = self.users.get(name_key(data["owner"]))
         if owner is None:
             raise RowError({"owner": _("There is no user %(name)s.") % {"name": data["owner"]}})
-        allowed = (
-            owner.pk == self.user.pk
-            or sees_everything(self.user)
-            or (self.user.is_manager and owner.team_id in team_ids(self.user))
-        )
-        if not allowed:
-            raise RowError({"owner": _("You cannot give deals to %(name)s.") % {"name": owner}})
+        owner_check(self.user, owner)  # the same rule (and message) as the forms and the API
         return owner
 
     def _stage(self, data):
@@ -267,9 +273,10 @@ class OpportunityImporter(Importer):
         if "contact" not in data:
             return None
         text = data["contact"]
-        contact = Contact.objects.filter(Q(email__iexact=text) | Q(external_id=text)).order_by("pk").first()
+        contacts = Contact.objects.visible_to(self.user)
+        contact = contacts.filter(Q(email__iexact=text) | Q(external_id=text)).order_by("pk").first()
         if contact is None:
-            for candidate in Contact.objects.filter(last_name__icontains=text.split()[-1]):
+            for candidate in contacts.filter(last_name__icontains=text.split()[-1]):
                 if name_key(candidate.full_name) == name_key(text):
                     contact = candidate
                     break
@@ -290,10 +297,11 @@ class OpportunityImporter(Importer):
 
         # Deal names are not unique enough to be a key when the file has ids: an unknown id is a new deal.
         deal = None
+        deals = Opportunity.objects.visible_to(self.user)
         if data.get("external_id"):
-            deal = Opportunity.objects.filter(external_id=data["external_id"]).first()
+            deal = deals.filter(external_id=data["external_id"]).first()
         else:
-            candidates = Opportunity.objects.filter(name__iexact=data["name"], archived_at__isnull=True)
+            candidates = deals.filter(name__iexact=data["name"], archived_at__isnull=True)
             candidates = candidates.filter(organization=org) if org else candidates.filter(contact=contact)
             deal = next((d for d in candidates.order_by("pk") if name_key(d.name) == name_key(data["name"])), None)
 

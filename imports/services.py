@@ -3,7 +3,8 @@
 Every row ends up created, updated, unchanged or rejected with its reason; rejected rows are
 written to a CSV file the user downloads, fixes and imports again. Importing the same file twice
 updates instead of duplicating: rows match records by external id or by a natural key (names
-ignoring case and spacing, contact e-mail, product code).
+ignoring case and spacing, contact e-mail, product code) — among the records the importer may see
+(see ``imports.importers``): a record they may not see is never matched, linked or revealed.
 """
 
 import csv
@@ -21,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.permissions import ChangeNotAllowed
 from core.exceptions import ValidationError
 
 from .fields import CellError, auto_mapping, fields_for, mapping_errors
@@ -100,6 +102,8 @@ def _import_row(importer, row: dict, line: int, mapping: dict, labels: dict) -> 
         return RowOutcome(line, REJECTED, errors)
     except ValidationError as exc:
         return RowOutcome(line, REJECTED, _column_errors(exc, mapping, labels))
+    except ChangeNotAllowed as exc:  # a service refused the importer (matching only finds what they see)
+        return RowOutcome(line, REJECTED, [("", str(exc.message))])
     except DatabaseError:
         logger.exception("Import row %s failed", line)
         return RowOutcome(line, REJECTED, [("", _("The database refused this row."))])

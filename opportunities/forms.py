@@ -1,7 +1,7 @@
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from accounts.permissions import owner_choices
 from contacts.models import Contact, Organization
 from core.currency import currency_choices
 from core.forms import StyledFormMixin
@@ -89,7 +89,7 @@ class OpportunityForm(StyledFormMixin, forms.ModelForm):
         )
         self.fields["organization"].queryset = Organization.objects.visible_to(user).active()
         self.fields["contact"].queryset = Contact.objects.visible_to(user).active().select_related("organization")
-        self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True)
+        self.fields["owner"].queryset = owner_choices(user, self.instance.owner_id)
         self.fields["lost_reason"].queryset = LostReason.objects.filter(active=True)
         self.fields["currency"].widget.choices = currency_choices()
         self.fields["probability"].required = False

@@ -8,7 +8,9 @@ from django.db.models import DateField, F, OuterRef
 from django.db.models.functions import Cast, Coalesce, Now, Round, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from accounts.permissions import lock_for_change, owner_check
 from core.currency import base_currency, quantize_cents, rate_subquery, to_base
 from core.exceptions import StaleVersionError, ValidationError
 from core.outbox import event_emit
@@ -41,6 +43,17 @@ EDITABLE_FIELDS = frozenset(
     }
 )
 STAGE_FIELDS = frozenset({"stage", "lost_reason"})
+# What a caller who may not change a deal is told (API 403). It names no deal: the caller may not
+# even see it (a quote's deal, an import's match).
+NOT_EDITABLE = gettext_lazy("You may not change this deal: only its owner and their managers can.")
+
+
+def opportunity_lock(opportunity: Opportunity | int, *, user) -> Opportunity:
+    """Lock a deal's row for a write by ``user``; :class:`~accounts.permissions.ChangeNotAllowed`
+    if they may not change it. Every service that changes a deal (or its lines) starts here or in
+    ``pipeline.services.opportunity_move_stage``, which does the same."""
+    pk = opportunity.pk if isinstance(opportunity, Opportunity) else opportunity
+    return lock_for_change(Opportunity, pk, user=user, message=NOT_EDITABLE)
 
 
 def _as_text(opp: Opportunity, field: str, value) -> str:
@@ -125,7 +138,9 @@ def opportunity_create(
 
     A ``probability`` given here counts as set by hand. ``created_at`` and ``closed_at`` let
     imports keep the dates of the system they come from. Writes the first StageChange row.
+    ``owner`` must be a user the caller may assign (``accounts.permissions.assignable_owners``).
     """
+    owner_check(user, owner or user)
     if stage is not None and pipeline is not None and stage.pipeline_id != pipeline.pk:
         raise ValidationError({"stage": _("This stage belongs to another pipeline.")})
     pipeline = stage.pipeline if stage is not None else (pipeline or default_pipeline())
@@ -164,11 +179,12 @@ def opportunity_create(
     return opp
 
 
-def _lock_for_write(opportunity: Opportunity | int, expected_version: int | None) -> Opportunity:
+def _lock_for_write(opportunity: Opportunity | int, expected_version: int | None, *, user) -> Opportunity:
     pk = opportunity.pk if isinstance(opportunity, Opportunity) else opportunity
-    # Lock the row alone, then read it with its relations: locking a join, PostgreSQL re-checks the
-    # join against the row's new version after the wait, and a row whose relation changed vanishes.
-    list(Opportunity.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True))
+    # Lock the row alone (checking the caller may change it), then read it with its relations:
+    # locking a join, PostgreSQL re-checks the join against the row's new version after the wait,
+    # and a row whose relation changed vanishes.
+    opportunity_lock(pk, user=user)
     opp = Opportunity.objects.select_related(
         "stage", "pipeline", "organization", "contact", "owner", "lost_reason"
     ).get(pk=pk)
@@ -190,9 +206,11 @@ def opportunity_update(
     unknown = set(data) - EDITABLE_FIELDS - STAGE_FIELDS
     if unknown:
         raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
-    opp = _lock_for_write(opportunity, expected_version)
+    opp = _lock_for_write(opportunity, expected_version, user=user)
     if opp.archived_at is not None:
         raise ValidationError({"name": _("An archived deal cannot be edited; restore it first.")})
+    if "owner" in data and data["owner"] != opp.owner:
+        owner_check(user, data["owner"])
 
     changes: dict[str, tuple] = {}
     for field, value in data.items():
@@ -254,7 +272,7 @@ def opportunity_update(
 @transaction.atomic
 def opportunity_archive(*, opportunity: Opportunity | int, user, expected_version: int | None = None) -> Opportunity:
     """Archive ("delete") a deal: it leaves boards, lists and reports; its history stays."""
-    opp = _lock_for_write(opportunity, expected_version)
+    opp = _lock_for_write(opportunity, expected_version, user=user)
     if opp.archived_at is None:
         opp.archived_at = timezone.now()
         opp.version += 1
@@ -267,7 +285,7 @@ def opportunity_archive(*, opportunity: Opportunity | int, user, expected_versio
 @transaction.atomic
 def opportunity_restore(*, opportunity: Opportunity | int, user) -> Opportunity:
     """Bring an archived deal back where it was."""
-    opp = _lock_for_write(opportunity, None)
+    opp = _lock_for_write(opportunity, None, user=user)
     if opp.archived_at is not None:
         opp.archived_at = None
         opp.version += 1
@@ -286,7 +304,7 @@ def opportunity_purge(*, opportunity: Opportunity | int, user) -> None:
     from accounts.permissions import can_purge
     from documents.services import document_files_delete_on_commit
 
-    opp = _lock_for_write(opportunity, None)
+    opp = _lock_for_write(opportunity, None, user=user)
     if not can_purge(user, opp):
         raise PermissionDenied(_("Only an administrator can delete records for good."))
     if opp.archived_at is None:
@@ -315,6 +333,7 @@ def opportunity_line_add(
     discount_percent: Decimal = Decimal(0),
 ) -> OpportunityLine:
     """Add a product line to a deal; the price defaults to the product's list price."""
+    opportunity_lock(opportunity, user=user)
     if unit_price is None:
         if product is None:
             raise ValidationError({"unit_price": _("Enter a unit price or choose a product.")})
@@ -346,6 +365,7 @@ def opportunity_line_update(*, line: OpportunityLine, user, data: dict) -> Oppor
     unknown = set(data) - LINE_FIELDS
     if unknown:
         raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
+    opportunity_lock(line.opportunity_id, user=user)
     line = OpportunityLine.objects.select_for_update().select_related("opportunity").get(pk=line.pk)
     for field, value in data.items():
         setattr(line, field, value)
@@ -359,13 +379,14 @@ def opportunity_line_update(*, line: OpportunityLine, user, data: dict) -> Oppor
 @transaction.atomic
 def opportunity_line_remove(*, line: OpportunityLine, user) -> None:
     """Take a product line off a deal."""
+    opportunity_lock(line.opportunity_id, user=user)
     OpportunityLine.objects.filter(pk=line.pk).delete()
 
 
 @transaction.atomic
 def opportunity_amount_from_lines(*, opportunity: Opportunity | int, user, expected_version: int | None = None):
     """Set the deal's amount to the sum of its lines, through the one update path (history, events)."""
-    opp = _lock_for_write(opportunity, expected_version)
+    opp = _lock_for_write(opportunity, expected_version, user=user)
     if not opp.lines.exists():
         raise ValidationError({"amount": _("This deal has no product lines to compute the amount from.")})
     return opportunity_update(opportunity=opp, user=user, data={"amount": opportunity_lines_total(opp)})
@@ -387,6 +408,7 @@ def opportunity_amounts_rebase(*, currency: str) -> int:
 
 __all__ = [
     "opportunity_create",
+    "opportunity_lock",
     "opportunity_update",
     "opportunity_move_stage",
     "opportunity_archive",

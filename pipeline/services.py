@@ -192,18 +192,20 @@ def opportunity_move_stage(
     The board passes ``above_id`` / ``below_id`` (the card it was dropped under / over) instead of
     a position; the position is then computed under the row lock by :func:`column_position_between`.
 
-    Locks the row, refuses a stale ``expected_version`` with :class:`StaleVersionError`, applies the
-    stage policy, bumps the version, writes the StageChange row and queues the side effects after
-    commit. Moving within the same stage only reorders: no history row, no version bump.
+    Locks the row, refuses a caller who may not change the deal
+    (:class:`~accounts.permissions.ChangeNotAllowed`), refuses a stale ``expected_version`` with
+    :class:`StaleVersionError`, applies the stage policy, bumps the version, writes the StageChange
+    row and queues the side effects after commit. Moving within the same stage only reorders: no
+    history row, no version bump.
     ``opportunity`` may be an instance or a primary key; the returned instance is fresh.
     """
-    from opportunities.models import Opportunity
-    from opportunities.services import opportunity_refresh_amount_base
+    from opportunities.services import opportunity_lock, opportunity_refresh_amount_base
 
-    pk = opportunity.pk if isinstance(opportunity, Opportunity) else opportunity
     # Lock the row alone: with a join, PostgreSQL re-checks the join against the row's new version
     # after waiting for the lock, and a deal whose stage just changed would seem not to exist.
-    opp = Opportunity.objects.select_for_update().get(pk=pk)
+    # ``user`` must be allowed to change the deal (ChangeNotAllowed otherwise): the board, the form,
+    # the API, a quote's acceptance and an import all meet this check here.
+    opp = opportunity_lock(opportunity, user=user)
     if expected_version is not None and opp.version != expected_version:
         raise StaleVersionError(current=opp, expected_version=expected_version)
     if opp.archived_at is not None:

@@ -4,6 +4,11 @@ Numbering: a quote gets its number (``2026/0001``) when it is **sent**, not when
 drafts that are thrown away leave no holes. The per-year :class:`QuoteCounter` row is locked with
 ``SELECT … FOR UPDATE`` while the number is taken, which makes numbers gap-free and unique under
 concurrency. A sent quote is frozen: changing it means :func:`quote_revise` (a new draft).
+
+Permissions (checked here, whatever the face): a quote is changed by whoever may change it
+(``Quote.objects.editable_by``: its owner, their managers, admins); a quote is made for a deal
+(created or revised) only by someone who may change that deal, and accepting one with
+``mark_deal_won`` moves the deal through ``opportunity_move_stage``, which checks the same.
 """
 
 import datetime
@@ -12,7 +17,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from accounts.permissions import ChangeNotAllowed, can_edit, lock_for_change
 from core.exceptions import DomainError, ValidationError
 from core.outbox import event_emit
 from pipeline.models import Stage
@@ -31,13 +38,24 @@ class QuoteFrozenError(DomainError):
     default_message = _("This quote has been sent and can no longer be changed. Make a revision instead.")
 
 
-def _lock(quote: Quote | int) -> Quote:
+NOT_EDITABLE = gettext_lazy("You may see this quote but not change it.")
+DEAL_NOT_EDITABLE = gettext_lazy("You can make quotes only for deals you may change.")
+
+
+def _lock(quote: Quote | int, user) -> Quote:
+    """Lock the quote for a change by ``user`` (ChangeNotAllowed if they may not change it)."""
     pk = quote.pk if isinstance(quote, Quote) else quote
-    return Quote.objects.select_for_update(of=("self",)).select_related("opportunity").get(pk=pk)
+    return lock_for_change(Quote, pk, user=user, message=NOT_EDITABLE)
 
 
-def _lock_draft(quote: Quote | int) -> Quote:
-    quote = _lock(quote)
+def _check_deal(user, opportunity) -> None:
+    """A quote is made for a deal only by someone who may change the deal (README, permissions)."""
+    if opportunity is not None and not can_edit(user, opportunity):
+        raise ChangeNotAllowed(DEAL_NOT_EDITABLE)
+
+
+def _lock_draft(quote: Quote | int, user) -> Quote:
+    quote = _lock(quote, user)
     if quote.status != Quote.Status.DRAFT:
         raise QuoteFrozenError()
     return quote
@@ -79,7 +97,10 @@ def quote_create(
     terms: str = "",
     copy_lines: bool = True,
 ) -> Quote:
-    """A new draft quote, from scratch or from a deal (whose customer, currency and lines it copies)."""
+    """A new draft quote, from scratch or from a deal (whose customer, currency and lines it copies).
+
+    Made for a deal only by someone who may change that deal (ChangeNotAllowed otherwise)."""
+    _check_deal(user, opportunity)
     if opportunity is not None:
         organization = organization or opportunity.organization
         contact = contact or opportunity.contact
@@ -126,7 +147,7 @@ def quote_update(*, quote: Quote | int, user, data: dict) -> Quote:
     unknown = set(data) - HEADER_FIELDS
     if unknown:
         raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
-    quote = _lock_draft(quote)
+    quote = _lock_draft(quote, user)
     for field, value in data.items():
         setattr(quote, field, value)
     quote.title = quote.title.strip()
@@ -142,7 +163,7 @@ def quote_line_add(*, quote: Quote | int, user, **data) -> QuoteLine:
     unknown = set(data) - LINE_FIELDS
     if unknown:
         raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
-    quote = _lock_draft(quote)
+    quote = _lock_draft(quote, user)
     product = data.get("product")
     if data.get("unit_price") is None:
         if product is None:
@@ -162,7 +183,7 @@ def quote_line_update(*, line: QuoteLine, user, data: dict) -> QuoteLine:
     unknown = set(data) - LINE_FIELDS
     if unknown:
         raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
-    _lock_draft(line.quote_id)
+    _lock_draft(line.quote_id, user)
     line = QuoteLine.objects.get(pk=line.pk)
     for field, value in data.items():
         if value is not None or field == "product":
@@ -174,7 +195,7 @@ def quote_line_update(*, line: QuoteLine, user, data: dict) -> QuoteLine:
 
 @transaction.atomic
 def quote_line_remove(*, line: QuoteLine, user) -> None:
-    _lock_draft(line.quote_id)
+    _lock_draft(line.quote_id, user)
     QuoteLine.objects.filter(pk=line.pk).delete()
 
 
@@ -190,7 +211,7 @@ def quote_number_next(*, year: int) -> int:
 @transaction.atomic
 def quote_send(*, quote: Quote | int, user, issue_date: datetime.date | None = None) -> Quote:
     """Issue a draft: it gets its number, its issue date and validity, and is frozen from now on."""
-    quote = _lock_draft(quote)
+    quote = _lock_draft(quote, user)
     if not quote.lines.exists():
         raise ValidationError({"lines": _("Add at least one line before sending the quote.")})
     quote.issue_date = issue_date or quote.issue_date or timezone.localdate()
@@ -208,7 +229,7 @@ def quote_send(*, quote: Quote | int, user, issue_date: datetime.date | None = N
 
 
 def _decide(quote: Quote | int, status: str, user) -> Quote:
-    quote = _lock(quote)
+    quote = _lock(quote, user)
     if quote.status != Quote.Status.SENT:
         raise DomainError(_("Only a sent quote can be accepted or rejected."))
     quote.status = status
@@ -221,7 +242,8 @@ def _decide(quote: Quote | int, status: str, user) -> Quote:
 @transaction.atomic
 def quote_accept(*, quote: Quote | int, user, mark_deal_won: bool = False) -> Quote:
     """The customer accepted. With ``mark_deal_won`` its open deal moves to the pipeline's won stage
-    through the one stage-change service."""
+    through the one stage-change service, which refuses (ChangeNotAllowed, and nothing is saved) a
+    caller who may not change the deal: owning the quote is not enough."""
     quote = _decide(quote, Quote.Status.ACCEPTED, user)
     opp = quote.opportunity
     if mark_deal_won and opp is not None and opp.is_open:
@@ -249,9 +271,10 @@ def quote_expire_due(*, today: datetime.date | None = None) -> int:
 @transaction.atomic
 def quote_revise(*, quote: Quote | int, user) -> Quote:
     """A new draft copying a sent (or decided) quote and its lines, linked to it."""
-    source = _lock(quote)
+    source = _lock(quote, user)
     if source.status == Quote.Status.DRAFT:
         raise DomainError(_("A draft can be edited directly; there is no need to revise it."))
+    _check_deal(user, source.opportunity)
     revision = Quote.objects.create(
         title=source.title,
         opportunity=source.opportunity,

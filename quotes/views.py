@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import can_edit
+from accounts.permissions import ChangeNotAllowed, can_edit
 from core.exceptions import DomainError
 from core.exports import Column
 from core.views import form_add_errors, list_page
@@ -44,7 +44,7 @@ def _quote_or_404(user, pk, *, for_edit=False) -> Quote:
 
 
 def _report(request, exc) -> None:
-    if isinstance(exc, DomainError):
+    if isinstance(exc, DomainError | ChangeNotAllowed):
         messages.error(request, exc.message)
     else:
         messages.error(request, " ".join(exc.messages))
@@ -208,7 +208,7 @@ def _action(request, pk, do, success):
     quote = _quote_or_404(request.user, pk, for_edit=True)
     try:
         result = do(quote)
-    except (ValidationError, DomainError) as exc:
+    except (ValidationError, DomainError, ChangeNotAllowed) as exc:  # e.g. a deal one may not mark won
         _report(request, exc)
         return redirect(quote)
     messages.success(request, success(result) if callable(success) else success)

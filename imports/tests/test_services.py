@@ -183,8 +183,20 @@ def test_products_from_xlsx_match_by_code_or_name(crm_admin):
 
 @pytest.mark.django_db
 def test_a_rep_cannot_overwrite_a_record_of_another_team(rep, other_rep):
-    OrganizationFactory(name="Theirs srl", owner=other_rep)
+    """Another team's organization is invisible to the rep: the import does not match it (nor say
+    it exists); the rep gets an organization of their own and theirs is untouched."""
+    theirs = OrganizationFactory(name="Theirs srl", owner=other_rep)
     result = run(ImportKind.ORGANIZATION, [["Name", "City"], ["THEIRS SRL", "Pisa"]], rep)
+    assert [o.action for o in result.outcomes] == ["created"]
+    theirs.refresh_from_db()
+    assert theirs.city == "Milano" and theirs.owner == other_rep
+    assert Organization.objects.exclude(pk=theirs.pk).get().owner == rep
+
+
+@pytest.mark.django_db
+def test_a_rep_cannot_overwrite_a_visible_record_of_a_teammate(rep, teammate):
+    OrganizationFactory(name="Ours srl", owner=teammate)
+    result = run(ImportKind.ORGANIZATION, [["Name", "City"], ["OURS SRL", "Pisa"]], rep)
     assert "you may not change it" in result.rejected[0].reason
     assert Organization.objects.get().city == "Milano"
 

@@ -45,9 +45,22 @@ def etag_of(obj) -> str:
 
 
 class CrmViewSet(viewsets.GenericViewSet):
-    """ETag on reads; If-Match checked before writes; Idempotency-Key honoured on creates."""
+    """ETag on reads; If-Match checked before writes; Idempotency-Key honoured on creates.
+
+    A write (POST, PUT, PATCH, DELETE) runs in one transaction with the reading back and rendering
+    of its answer: a request that fails (an unexpected error, a 5xx) or is refused (a 4xx) leaves
+    nothing behind, so a client retrying it cannot create a second record."""
 
     lookup_value_regex = "[0-9]+"  # /opportunities/true/ is a 404, not an error
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return super().dispatch(request, *args, **kwargs)
+        with transaction.atomic():
+            response = super().dispatch(request, *args, **kwargs)
+            if response.status_code >= 400:
+                transaction.set_rollback(True)
+        return response
 
     def check_if_match(self, obj) -> None:
         wanted = self.request.headers.get("If-Match")

@@ -68,8 +68,8 @@ def api_exception_handler(exc, context):
         exc = exceptions.ValidationError({field or "non_field_errors": [message]})
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
-    elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, PermissionDenied):  # a service's refusal (accounts.permissions.ChangeNotAllowed)
+        exc = exceptions.PermissionDenied(str(exc) or None)
 
     response = drf_exception_handler(exc, context)
     if response is None:

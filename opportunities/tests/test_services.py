@@ -48,10 +48,10 @@ def test_update_without_change_saves_nothing(deal, rep):
     assert same.changes == {}
 
 
-def test_an_edit_made_on_a_stale_copy_is_refused_and_nothing_is_overwritten(deal, rep, teammate):
+def test_an_edit_made_on_a_stale_copy_is_refused_and_nothing_is_overwritten(deal, rep, manager):
     opened_version = deal.version
     opportunity_update(
-        opportunity=deal, user=teammate, data={"next_step": "Call Monday"}, expected_version=opened_version
+        opportunity=deal, user=manager, data={"next_step": "Call Monday"}, expected_version=opened_version
     )
 
     with pytest.raises(StaleVersionError):
@@ -62,9 +62,9 @@ def test_an_edit_made_on_a_stale_copy_is_refused_and_nothing_is_overwritten(deal
     assert Opportunity.objects.get(pk=deal.pk).next_step == "Call Monday"
 
 
-def test_an_edit_after_a_move_by_someone_else_is_refused(deal, rep, teammate, stages):
+def test_an_edit_after_a_move_by_someone_else_is_refused(deal, rep, manager, stages):
     opened_version = deal.version
-    opportunity_move_stage(opportunity=deal, stage=stages["Demo scheduled"], user=teammate)
+    opportunity_move_stage(opportunity=deal, stage=stages["Demo scheduled"], user=manager)
     with pytest.raises(StaleVersionError):
         opportunity_update(opportunity=deal, user=rep, data={"amount": Decimal(1)}, expected_version=opened_version)
 

@@ -198,9 +198,9 @@ def test_move_from_the_deal_page(client, rep, stages, lost_reason):
     assert Opportunity.objects.get(pk=deal.pk).status == "lost"
 
 
-def test_a_stale_move_from_the_deal_page_is_refused_with_a_message(client, rep, teammate, stages):
+def test_a_stale_move_from_the_deal_page_is_refused_with_a_message(client, rep, manager, stages):
     deal = OpportunityFactory(owner=rep, stage=stages["New"])
-    opportunity_move_stage(opportunity=deal, stage=stages["Qualifying"], user=teammate)
+    opportunity_move_stage(opportunity=deal, stage=stages["Qualifying"], user=manager)
     client.force_login(rep)
     response = client.post(
         reverse("opportunities:move", args=[deal.pk]), {"stage": stages["Won"].pk, "version": deal.version}, follow=True

@@ -131,9 +131,9 @@ def test_every_stage_change_writes_one_history_row_with_amount_and_probability(d
     assert all(r.amount == Decimal("1000.00") and r.changed_by == rep for r in rows)
 
 
-def test_a_move_on_a_stale_version_is_refused_and_changes_nothing(deal, rep, teammate, stages):
+def test_a_move_on_a_stale_version_is_refused_and_changes_nothing(deal, rep, manager, stages):
     first_copy_version = deal.version
-    move(deal, stages["Qualifying"], teammate, expected_version=first_copy_version)
+    move(deal, stages["Qualifying"], manager, expected_version=first_copy_version)
 
     with pytest.raises(StaleVersionError) as excinfo:
         move(deal, stages["Won"], rep, expected_version=first_copy_version)

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def more_deals(closed_deals, rep, teammate, other_rep, stages, lost_reason):
+def more_deals(closed_deals, rep, teammate, other_rep, crm_admin, stages, lost_reason):
     """The hand-built deals, plus deals closed this month and last month (for the presets), one
     archived, one reopened and one whose owner changed team's hands."""
     today = timezone.localdate()
@@ -36,7 +36,8 @@ def more_deals(closed_deals, rep, teammate, other_rep, stages, lost_reason):
     opportunity_archive(opportunity=archived, user=rep)
     reopened = closed_deal(rep, lost, "333.00", "2024-01-01", "2024-01-16", lost_reason=lost_reason)
     opportunity_move_stage(opportunity=reopened, stage=stages["New"], user=rep)
-    opportunity_update(opportunity=recent[2], user=other_rep, data={"owner": teammate})
+    # Only an admin may hand a deal to another team (accounts.permissions.assignable_owners).
+    opportunity_update(opportunity=recent[2], user=crm_admin, data={"owner": teammate})
     return recent
 
 
