@@ -992,3 +992,106 @@ def test_the_markers_do_show_to_the_team_so_their_absence_means_something(world)
     ]:
         body = _body(client.get(url))
         assert all(marker in body for marker in markers), (url, markers)
+
+
+# --- Owners one may assign, and what an import may match (security review, findings 3 and 5) ---
+# Each caller creates a deal, an organization, a contact and an activity through the API, giving
+# it to themselves, to a member of their team, or to a user of the other team. A rep keeps what
+# they make; a manager gives to their teams; an admin to anyone (README, "Who sees what").
+# ("teammate" is a member of the caller's team: for an admin, who has none, Nord's rep.)
+OWNER_TARGETS = {
+    "rep": {"self": "rep", "teammate": "teammate", "other_team": "other_rep"},
+    "teammate": {"self": "teammate", "teammate": "rep", "other_team": "other_rep"},
+    "manager": {"self": "manager", "teammate": "rep", "other_team": "other_rep"},
+    "other_rep": {"self": "other_rep", "teammate": "other_manager", "other_team": "rep"},
+    "other_manager": {"self": "other_manager", "teammate": "other_rep", "other_team": "teammate"},
+    "admin": {"self": "admin", "teammate": "rep", "other_team": "other_rep"},
+}
+OWNER_OUTCOMES = {  # caller → (self, teammate, other_team)
+    "rep": (201, 400, 400),
+    "teammate": (201, 400, 400),
+    "manager": (201, 201, 400),
+    "other_rep": (201, 400, 400),
+    "other_manager": (201, 201, 400),
+    "admin": (201, 201, 201),
+}
+OWNER_BODIES = {
+    "opportunities": lambda w: {"name": "Assegnata", "organization": w.own_organization()},
+    "organizations": lambda w: {"name": "Assegnata S.r.l."},
+    "contacts": lambda w: {"first_name": "Assegnato", "last_name": "Rossi"},
+    "activities": lambda w: {
+        "kind": "call",
+        "subject": "Assegnata",
+        "due_at": (timezone.now() + datetime.timedelta(days=1)).isoformat(),
+    },
+}
+
+
+@pytest.mark.parametrize("resource", list(OWNER_BODIES))
+def test_owners_one_may_assign_through_the_api(world, resource):
+    problems = []
+    for actor, expected in OWNER_OUTCOMES.items():
+        for target, status in zip(("self", "teammate", "other_team"), expected, strict=True):
+            world.actor = actor
+            owner = world.users[OWNER_TARGETS[actor][target]]
+            with transaction.atomic():
+                before = OutboxEvent.objects.count()
+                body = {**OWNER_BODIES[resource](world), "owner": owner.pk}
+                response = _client(world, actor).post(f"/api/v1/{resource}/", body, content_type="application/json")
+                written = OutboxEvent.objects.count() - before
+                transaction.set_rollback(True)
+            if response.status_code != status:
+                problems.append(f"{actor} → {target}: expected {status}, got {response.status_code}")
+            elif status == 400 and ("owner" not in response.json()["error"].get("fields", {}) or written):
+                problems.append(f"{actor} → {target}: the 400 must name owner and write nothing")
+    assert not problems, f"{resource}:\n" + "\n".join(problems)
+
+
+# An import as each caller of rows naming Nord's organization, its contact's e-mail, and a deal for
+# that organization (a dry run: the preview). Matching only considers records the caller sees: one
+# they do not see is "not found" (created anew, theirs) — exactly as if it did not exist — and one
+# they see but may not change is refused. What the deal row is linked to is what the caller sees.
+IMPORT_MATCHING = {  # caller → (organization row, contact row, deal row linked to Nord's organization?)
+    "rep": ("updated", "updated", True),
+    "teammate": ("rejected", "rejected", True),
+    "manager": ("updated", "updated", True),
+    "other_rep": ("created", "created", False),
+    "other_manager": ("created", "created", False),
+    "admin": ("updated", "updated", True),
+}
+
+
+def test_import_matching_sees_what_the_importer_sees(world):
+    from imports.readers import read_table
+    from imports.services import import_rows
+
+    def rows(kind, header, row, user, mapping):
+        text = (",".join(header) + "\n" + ",".join(row) + "\n").encode()
+        table = read_table(text, "f.csv")
+        with transaction.atomic():  # import_rows's dry run rolls back; this keeps the world as it was
+            result = import_rows(kind=kind, table=table, mapping=mapping, user=user, dry_run=True)
+            transaction.set_rollback(True)
+        return result.outcomes[0]
+
+    problems = []
+    for actor, (org_action, contact_action, linked) in IMPORT_MATCHING.items():
+        user = world.users[actor]
+        org = rows(
+            "organization", ["Name", "City"], ["NORDSEGRETO  S.p.A.", "Pisa"], user, {"name": "Name", "city": "City"}
+        )
+        contact = rows(
+            "contact",
+            ["Last name", "E-mail", "Job title"],
+            ["Riservatissima", world.contact.email.upper(), "CFO"],
+            user,
+            {"last_name": "Last name", "email": "E-mail", "job_title": "Job title"},
+        )
+        with transaction.atomic():
+            from imports.importers import OpportunityImporter
+
+            deal = OpportunityImporter(user=user).save({"name": "Importata", "organization": "Nordsegreto S.p.A."})[1]
+            transaction.set_rollback(True)
+        got = (org.action, contact.action, deal.organization_id == world.org.pk)
+        if got != (org_action, contact_action, linked):
+            problems.append(f"{actor}: expected {(org_action, contact_action, linked)}, got {got}")
+    assert not problems, "\n".join(problems)
