@@ -138,6 +138,13 @@ def owner_choices(user, current=None):
     return users.distinct()
 
 
+# The API schema's description of every ``owner`` field.
+OWNER_HELP = gettext_lazy(
+    "Left out when creating: you. Otherwise a user you may assign: a sales rep, only themselves; a manager, "
+    "themselves and the active members of their teams; an admin, any active user (else 400 naming owner)."
+)
+
+
 def can_assign_owner(user, owner) -> bool:
     """Whether ``user`` may give a record to ``owner`` (see :func:`assignable_owners`)."""
     if owner is None or is_anonymous(user):

@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from accounts.permissions import can_edit
+from accounts.permissions import OWNER_HELP, can_edit
 from contacts.models import Contact, Organization
 from integrations.api.base import ServiceViewSet, service_viewset_schema
 from integrations.api.fields import VisibleRelatedField
@@ -19,7 +19,9 @@ class ActivitySerializer(serializers.ModelSerializer):
     opportunity = VisibleRelatedField(model=Opportunity, required=False, allow_null=True)
     contact = VisibleRelatedField(model=Contact, required=False, allow_null=True)
     organization = VisibleRelatedField(model=Organization, required=False, allow_null=True)
-    owner = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True), required=False)
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_active=True), required=False, help_text=OWNER_HELP
+    )
 
     class Meta:
         model = Activity

@@ -4,7 +4,7 @@ import django_filters
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from accounts.permissions import can_edit
+from accounts.permissions import OWNER_HELP, can_edit
 from core.api import RestorePurgeMixin, restore_purge_schema
 from core.filters import PlausibleIsoDateTimeFilter
 from integrations.api.base import ServiceViewSet, service_viewset_schema
@@ -21,7 +21,9 @@ EDITABLE_EXCLUDE = {"id", "created_at", "updated_at", "archived_at"}
 
 class OrganizationSerializer(serializers.ModelSerializer):
     parent = VisibleRelatedField(model=Organization, required=False, allow_null=True)
-    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False)
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, help_text=OWNER_HELP
+    )
     archived = serializers.BooleanField(source="is_archived", read_only=True)
 
     class Meta:
@@ -33,7 +35,9 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
 class ContactSerializer(serializers.ModelSerializer):
     organization = VisibleRelatedField(model=Organization, required=False, allow_null=True)
-    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False)
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, help_text=OWNER_HELP
+    )
     archived = serializers.BooleanField(source="is_archived", read_only=True)
 
     class Meta:

@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework import serializers
 
+from accounts.permissions import OWNER_HELP
 from contacts.models import Contact, Organization
 from core.currency import quantize_cents
 from integrations.api.fields import VisibleRelatedField
@@ -36,7 +37,9 @@ WRITABLE = [
 class OpportunitySerializer(serializers.ModelSerializer):
     organization = VisibleRelatedField(model=Organization, required=False, allow_null=True)
     contact = VisibleRelatedField(model=Contact, required=False, allow_null=True)
-    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False)
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, help_text=OWNER_HELP
+    )
     pipeline = serializers.PrimaryKeyRelatedField(queryset=Pipeline.objects.all(), required=False)
     stage = serializers.PrimaryKeyRelatedField(queryset=Stage.objects.select_related("pipeline"), required=False)
     lost_reason = serializers.PrimaryKeyRelatedField(queryset=LostReason.objects.all(), required=False, allow_null=True)
