@@ -74,6 +74,8 @@ def quote_detail(request, pk):
         "can_edit": editable,
         "line_form": QuoteLineForm(quote=quote) if editable and quote.is_draft else None,
         "accept_form": AcceptForm() if editable else None,
+        # Marking the deal won needs the right to change the deal, not only the quote.
+        "can_mark_won": editable and quote.opportunity_id is not None and can_edit(request.user, quote.opportunity),
         "revisions": list(quote.revisions.only("id", "year", "sequence", "status", "title")),
     }
     return render(request, "quotes/quote_detail.html", context)

@@ -74,6 +74,8 @@ def test_accepting_a_quote_with_mark_deal_won_cannot_win_a_deal_the_caller_may_n
 
 def test_the_page_refuses_it_with_a_message_and_changes_nothing(client, deal, teammate, teammates_sent_quote):
     client.force_login(teammate)
+    page = client.get(teammates_sent_quote.get_absolute_url()).content.decode()
+    assert 'name="mark_deal_won"' not in page  # not offered; posted anyway, it is refused
     response = client.post(
         reverse("quotes:accept", args=[teammates_sent_quote.pk]), {"mark_deal_won": "on"}, follow=True
     )
