@@ -299,3 +299,24 @@ def test_the_host_name_is_sent_to_the_pinned_address(receivers, rep, stages, mon
     assert request["headers"]["Host"] == f"hooks.example.com:{receiver.port}"
     assert request["path"] == "/in?x=1"
     assert WebhookDelivery.objects.get().status == "delivered"
+
+
+def test_the_delivery_log_costs_the_same_queries_whatever_its_length(
+    receivers, rep, teammate, stages, django_assert_num_queries
+):
+    nord = receivers()
+    hook = subscribe(teammate, nord.url, ["opportunity.created"])
+    url = f"/api/v1/webhooks/{hook}/deliveries/"
+    OpportunityFactory(owner=rep, stage=stages["New"])
+    drain()
+    # the subscription, the reader's teams, the page's count and the page (the user is authenticated
+    # by the test client: no session query)
+    client = api_as(teammate)
+    with django_assert_num_queries(4):
+        assert len(client.get(url).json()["results"]) == 1
+    for _ in range(5):
+        OpportunityFactory(owner=rep, stage=stages["New"])
+    drain()
+    client = api_as(teammate)
+    with django_assert_num_queries(4):
+        assert len(client.get(url).json()["results"]) == 6
