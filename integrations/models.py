@@ -85,8 +85,19 @@ class WebhookEvent(models.TextChoices):
     CONTACT_UPDATED = "contact.updated", _("Contact updated")
 
 
+def outbox_position() -> int:
+    """The id of the newest outbox event: a subscription made now receives only the events after
+    it. Ids come from the database, so unlike two processes' clocks they never tie or run backwards."""
+    from core.models import OutboxEvent
+
+    return OutboxEvent.objects.aggregate(last=models.Max("pk"))["last"] or 0
+
+
 class WebhookSubscription(models.Model):
-    """Where to POST which events. Payloads are signed with ``secret`` (HMAC-SHA256)."""
+    """Where to POST which events. Payloads are signed with ``secret`` (HMAC-SHA256).
+
+    A subscription receives only events emitted after it was created (``after_event_id``) about
+    records its owner may see, both when the event is fanned out and again just before sending."""
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="webhooks"
@@ -96,6 +107,12 @@ class WebhookSubscription(models.Model):
     events = models.JSONField(_("events"), default=list)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    after_event_id = models.BigIntegerField(
+        _("after event"),
+        default=outbox_position,
+        editable=False,
+        help_text=_("Only events newer than this outbox event are delivered."),
+    )
 
     class Meta:
         verbose_name = _("webhook")
@@ -113,12 +130,16 @@ class WebhookDelivery(models.Model):
         PENDING = "pending", _("pending")
         DELIVERED = "delivered", _("delivered")
         FAILED = "failed", _("failed")
+        SKIPPED = "skipped", _("skipped")
 
     subscription = models.ForeignKey(
         WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("subscription")
     )
     event_id = models.BigIntegerField(_("event"))
     topic = models.CharField(_("event type"), max_length=100)
+    # The record the event is about: who may see it decides whether it is sent and shown in the log.
+    record_kind = models.CharField(_("record kind"), max_length=20, blank=True)
+    record_id = models.BigIntegerField(_("record"), null=True, blank=True)
     payload = models.JSONField(_("payload"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)

@@ -4,21 +4,33 @@ The fan-out runs inside the outbox's delivery transaction, so each event creates
 exactly once. Each POST carries the JSON body signed with the subscription's secret:
 ``X-CRM-Signature: sha256=<hex HMAC-SHA256 of the raw body>``, plus ``X-CRM-Event`` and
 ``X-CRM-Delivery``. A failure is retried with exponential backoff up to ``MAX_ATTEMPTS`` times.
+
+Every event names its record (the topic's kind, ``opportunity.updated`` → ``payload["opportunity"]["id"]``).
+A subscription gets a delivery only when its owner may see that record (the app's ``visible_to``), and
+only for events newer than the subscription; the same check runs again just before the POST, and the
+delivery log shows only deliveries about records the owner may see now. An event whose record cannot
+be named is delivered to nobody.
+
+Sending never follows redirects, connects to the very address that was resolved and checked (no DNS
+rebinding between the check and the connection) and keeps only a short printable excerpt of the answer.
 """
 
+import functools
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import logging
+import operator
 import socket
-import urllib.error
+import ssl
 import urllib.parse
-import urllib.request
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.outbox import subscribe, task_request
@@ -28,24 +40,94 @@ from .models import WebhookDelivery, WebhookEvent, WebhookSubscription
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 TIMEOUT_SECONDS = 5
+EXCERPT_CHARS = 200
+NOT_PUBLIC = "The target address is not a public one."
+NOT_VISIBLE = "Not sent: the subscription's owner may no longer see this record."
+REDIRECT = "The receiver answered with a redirect; redirects are not followed."
 
 
 def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+# --- Whose events: the record an event is about, and who may see it --------------------------------
+
+
+def record_models() -> dict:
+    """The kinds of record webhooks speak of, by the first part of their topics."""
+    from contacts.models import Contact, Organization
+    from opportunities.models import Opportunity
+
+    return {"opportunity": Opportunity, "organization": Organization, "contact": Contact}
+
+
+def event_record(topic: str, payload) -> tuple[str, int] | None:
+    """``(kind, id)`` of the record an event is about, or None when it does not name one."""
+    kind = topic.partition(".")[0]
+    if kind not in record_models() or not isinstance(payload, dict):
+        return None
+    record = payload.get(kind)
+    record_id = record.get("id") if isinstance(record, dict) else None
+    if type(record_id) is not int:
+        return None
+    return kind, record_id
+
+
+def record_visible(user, kind: str, record_id: int | None) -> bool:
+    """Whether ``user`` may see the record now, by the same ``visible_to`` every page starts from
+    (archived records included, as there). Unknown kinds and inactive users: no."""
+    model = record_models().get(kind)
+    if model is None or record_id is None or not user.is_active:
+        return False
+    return model.objects.visible_to(user).filter(pk=record_id).exists()
+
+
+def webhook_delivery_log(*, subscription: WebhookSubscription, user):
+    """The delivery log of ``subscription`` as ``user`` reads it, newest first: only deliveries about
+    records ``user`` may see now (a delivery whose record cannot be named is never shown)."""
+    visible = functools.reduce(
+        operator.or_,
+        (
+            Q(record_kind=kind, record_id__in=model.objects.visible_to(user).values("pk"))
+            for kind, model in record_models().items()
+        ),
+    )
+    return subscription.deliveries.filter(visible).order_by("-created_at", "-id")
+
+
 @subscribe(*WebhookEvent.values)
 def webhook_fan_out(event) -> None:
-    """Create one delivery per active subscription to this event's topic, then ask a worker to send."""
-    subscriptions = [
-        s for s in WebhookSubscription.objects.filter(active=True).only("pk", "events") if event.topic in s.events
+    """Create one delivery per active subscription to this event's topic whose owner may see the
+    event's record and which existed before the event, then ask a worker to send."""
+    candidates = [
+        s
+        for s in WebhookSubscription.objects.filter(
+            active=True, owner__is_active=True, after_event_id__lt=event.pk
+        ).select_related("owner")
+        if event.topic in s.events
     ]
+    if not candidates:
+        return
+    record = event_record(event.topic, event.payload)
+    if record is None:  # fail closed: nobody can be shown to be allowed to see it
+        logger.warning("Webhook event %s (%s) names no record: delivered to nobody.", event.pk, event.topic)
+        return
+    kind, record_id = record
+    subscriptions = [s for s in candidates if record_visible(s.owner, kind, record_id)]
     if not subscriptions:
         return
     body = {"id": event.pk, "event": event.topic, "created_at": event.created_at.isoformat(), "data": event.payload}
     WebhookDelivery.objects.bulk_create(
         [
-            WebhookDelivery(subscription=s, event_id=event.pk, topic=event.topic, payload=body, next_attempt_at=None)
+            WebhookDelivery(
+                subscription=s,
+                event_id=event.pk,
+                topic=event.topic,
+                record_kind=kind,
+                record_id=record_id,
+                payload=body,
+                next_attempt_at=None,
+            )
             for s in subscriptions
         ],
         ignore_conflicts=True,
@@ -62,33 +144,16 @@ def _request_send(event_id: int) -> None:
     task_request(webhook_deliveries_send, kwargs={"event_id": event_id}, waiting="webhook deliveries")
 
 
+# --- Where to: refusing private targets, and connecting to the address that was checked ------------
+
+
+class TargetRefused(Exception):
+    pass
+
+
 def _is_private(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     return not ip.is_global or ip.is_multicast
-
-
-def target_refusal(url: str, *, resolve: bool) -> str | None:
-    """Why we will not POST to ``url``, or None. A webhook must not become a way to reach the
-    servers behind our firewall (SSRF): loopback, private, link-local (cloud metadata) and other
-    non-public addresses are refused unless ``WEBHOOK_ALLOW_PRIVATE_TARGETS`` is on (development,
-    tests). With ``resolve`` the host name is looked up too, as it is just before sending."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return "Webhook URLs must be http(s)."
-    if settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:
-        return None
-    host = parts.hostname.lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
-        return "The target address is not a public one."
-    try:
-        addresses = [parts.hostname] if _literal_ip(parts.hostname) else []
-        if resolve and not addresses:
-            addresses = [info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)]
-    except OSError:
-        return None  # unresolvable: the send itself fails and is retried
-    if any(_is_private(a) for a in addresses):
-        return "The target address is not a public one."
-    return None
 
 
 def _literal_ip(host: str) -> bool:
@@ -99,49 +164,147 @@ def _literal_ip(host: str) -> bool:
     return True
 
 
+def _default_port(parts) -> int:
+    return parts.port or (443 if parts.scheme.lower() == "https" else 80)
+
+
+def _checked_addresses(url: str, *, resolve: bool) -> list[str]:
+    """The addresses ``url``'s host stands for, each of them allowed (raises :class:`TargetRefused`).
+    Without ``resolve`` only what the URL itself says is checked (a literal address, localhost)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise TargetRefused("Webhook URLs must be http(s).")
+    host = parts.hostname
+    allow_private = settings.WEBHOOK_ALLOW_PRIVATE_TARGETS
+    name = host.lower().rstrip(".")
+    if not allow_private and (name == "localhost" or name.endswith(".localhost")):
+        raise TargetRefused(NOT_PUBLIC)
+    if _literal_ip(host):
+        addresses = [host]
+    elif resolve:
+        infos = socket.getaddrinfo(host, _default_port(parts), type=socket.SOCK_STREAM)
+        addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    else:
+        addresses = []
+    if not allow_private and any(_is_private(a) for a in addresses):
+        raise TargetRefused(NOT_PUBLIC)
+    return addresses
+
+
+def target_refusal(url: str, *, resolve: bool) -> str | None:
+    """Why we will not POST to ``url``, or None. A webhook must not become a way to reach the
+    servers behind our firewall (SSRF): loopback, private, link-local (cloud metadata) and other
+    non-public addresses are refused unless ``WEBHOOK_ALLOW_PRIVATE_TARGETS`` is on (development,
+    tests). With ``resolve`` the host name is looked up too, as it is just before sending."""
+    try:
+        _checked_addresses(url, resolve=resolve)
+    except TargetRefused as exc:
+        return str(exc)
+    except (OSError, ValueError):
+        return None  # unresolvable: the send itself fails and is retried
+    return None
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """HTTP to ``address`` (checked), with the URL's host name in the Host header."""
+
+    def __init__(self, host, port, *, address, timeout):
+        super().__init__(host, port, timeout=timeout)
+        self.pinned_address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self.pinned_address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to ``address`` (checked); SNI and the certificate check use the URL's host name."""
+
+    def __init__(self, host, port, *, address, timeout):
+        self.pinned_context = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self.pinned_context)
+        self.pinned_address = address
+
+    def connect(self):
+        sock = socket.create_connection((self.pinned_address, self.port), self.timeout)
+        self.sock = self.pinned_context.wrap_socket(sock, server_hostname=self.host)
+
+
+def _excerpt(raw: bytes) -> str:
+    """A short, printable start of a receiver's answer, for the delivery log."""
+    text = raw.decode("utf-8", "replace")
+    return "".join(ch if ch.isprintable() else " " for ch in text)[:EXCERPT_CHARS].strip()
+
+
+def _post(url: str, body: bytes, headers: dict) -> tuple[int, str]:
+    """POST ``body`` to ``url`` once, without following redirects, connected to an address that was
+    checked after resolving the name once. Returns the status and a short excerpt of the answer
+    (nothing of a redirect's). Raises TargetRefused, OSError, ValueError or HTTPException."""
+    parts = urllib.parse.urlsplit(url)
+    addresses = _checked_addresses(url, resolve=True)
+    connection_class = _PinnedHTTPSConnection if parts.scheme.lower() == "https" else _PinnedHTTPConnection
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    last_error: Exception = OSError("The host name resolved to no address.")
+    for address in addresses:
+        connection = connection_class(parts.hostname, _default_port(parts), address=address, timeout=TIMEOUT_SECONDS)
+        try:
+            connection.connect()
+        except OSError as exc:  # try the name's next address
+            connection.close()
+            last_error = exc
+            continue
+        try:
+            connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
+            status = response.status
+            excerpt = "" if 300 <= status < 400 else _excerpt(response.read(4 * EXCERPT_CHARS))
+            return status, excerpt
+        finally:
+            connection.close()
+    raise last_error
+
+
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** (attempts - 1), 6 * 3600))
 
 
 def webhook_delivery_send(delivery: WebhookDelivery) -> bool:
-    """POST one delivery and record the outcome. Returns True when the receiver answered 2xx."""
-    body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
-    url = delivery.subscription.target_url
-    delivery.attempts += 1
-    refusal = target_refusal(url, resolve=True)
-    if refusal:
-        delivery.status, delivery.next_attempt_at, delivery.error = "failed", None, refusal
+    """POST one delivery and record the outcome. Returns True when the receiver answered 2xx.
+
+    A delivery about a record its subscription's owner may no longer see is skipped for good: its
+    payload is dropped and nothing is POSTed."""
+    subscription = delivery.subscription
+    if not record_visible(subscription.owner, delivery.record_kind, delivery.record_id):
+        delivery.status, delivery.next_attempt_at, delivery.error = WebhookDelivery.Status.SKIPPED, None, NOT_VISIBLE
+        delivery.payload, delivery.response_body = {}, ""
         delivery.save()
         return False
-    request = urllib.request.Request(  # noqa: S310 (scheme checked by target_refusal)
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "SalesCRM-Webhooks/1",
-            "X-CRM-Event": delivery.topic,
-            "X-CRM-Delivery": str(delivery.pk),
-            "X-CRM-Signature": signature(delivery.subscription.secret, body),
-        },
-    )
+    body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
+    delivery.attempts += 1
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "SalesCRM-Webhooks/1",
+        "X-CRM-Event": delivery.topic,
+        "X-CRM-Delivery": str(delivery.pk),
+        "X-CRM-Signature": signature(subscription.secret, body),
+    }
+    delivery.response_status, delivery.response_body, delivery.error = None, "", ""
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-            delivery.response_status = response.status
-            delivery.response_body = response.read(2000).decode("utf-8", "replace")
-            ok = 200 <= response.status < 300
-    except urllib.error.HTTPError as exc:
-        delivery.response_status = exc.code
-        delivery.response_body = exc.read(2000).decode("utf-8", "replace")
-        ok = False
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+        delivery.response_status, delivery.response_body = _post(subscription.target_url, body, headers)
+    except TargetRefused as exc:
+        delivery.status, delivery.next_attempt_at, delivery.error = WebhookDelivery.Status.FAILED, None, str(exc)
+        delivery.save()
+        return False
+    except (OSError, ValueError, http.client.HTTPException) as exc:
         delivery.error = f"{type(exc).__name__}: {exc}"[:2000]
-        ok = False
+    status = delivery.response_status
+    ok = status is not None and 200 <= status < 300
+    if status is not None and 300 <= status < 400:
+        delivery.error = REDIRECT
     now = timezone.now()
     if ok:
-        delivery.status, delivery.delivered_at, delivery.next_attempt_at, delivery.error = "delivered", now, None, ""
+        delivery.status, delivery.delivered_at, delivery.next_attempt_at = WebhookDelivery.Status.DELIVERED, now, None
     elif delivery.attempts >= MAX_ATTEMPTS:
-        delivery.status, delivery.next_attempt_at = "failed", None
+        delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.FAILED, None
     else:
         delivery.next_attempt_at = now + backoff(delivery.attempts)
     delivery.save()
@@ -158,8 +321,8 @@ def webhook_deliveries_send_due(*, limit: int = 100, event_id: int | None = None
     for _ in range(limit):
         with transaction.atomic():
             delivery = (
-                pending.select_for_update(skip_locked=True)
-                .select_related("subscription")
+                pending.select_for_update(skip_locked=True, of=("self",))
+                .select_related("subscription__owner")
                 .exclude(next_attempt_at__gt=timezone.now())
                 .order_by("created_at", "id")
                 .first()

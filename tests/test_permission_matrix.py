@@ -1095,3 +1095,120 @@ def test_import_matching_sees_what_the_importer_sees(world):
         if got != (org_action, contact_action, linked):
             problems.append(f"{actor}: expected {(org_action, contact_action, linked)}, got {got}")
     assert not problems, "\n".join(problems)
+
+
+# --- Webhooks: whose subscription hears about a Nord rep's write -------------------------------------
+# A subscription receives an event only if its owner may see the record (the same visible_to as every
+# page). Each topic is triggered by a Nord rep through the API; each caller has subscribed to every
+# topic on a real HTTP receiver; the outbox is drained and the deliveries sent as the worker does.
+
+WEBHOOK_CALLERS = ("author", "teammate", "other_rep", "manager", "other_manager", "admin", "no_team")
+_NORD_AND_ADMIN = frozenset({"author", "teammate", "manager", "admin"})
+WEBHOOK_RECEIVES = {  # topic -> the callers whose subscription receives it
+    "opportunity.created": _NORD_AND_ADMIN,
+    "opportunity.updated": _NORD_AND_ADMIN,
+    "opportunity.stage_changed": _NORD_AND_ADMIN,
+    "opportunity.won": _NORD_AND_ADMIN,
+    "opportunity.lost": _NORD_AND_ADMIN,
+    "organization.created": _NORD_AND_ADMIN,
+    "organization.updated": _NORD_AND_ADMIN,
+    "contact.created": _NORD_AND_ADMIN,
+    "contact.updated": _NORD_AND_ADMIN,
+}
+
+
+def _webhook_write(api, topic, records, stages, lost_reason):
+    """Make the write that emits ``topic``, through the API, as the Nord rep."""
+    deal, org, contact = records["deal"], records["org"], records["contact"]
+    move = f"/api/v1/opportunities/{deal.pk}/move/"
+    requests = {
+        "opportunity.created": lambda: api.post(
+            "/api/v1/opportunities/",
+            {"name": "Webhook nuova", "organization": org.pk, "stage": stages["New"].pk},
+            format="json",
+        ),
+        "opportunity.updated": lambda: api.patch(
+            f"/api/v1/opportunities/{deal.pk}/", {"name": "Webhook rinominata"}, format="json"
+        ),
+        "opportunity.stage_changed": lambda: api.post(move, {"stage": stages["Qualifying"].pk}, format="json"),
+        "opportunity.won": lambda: api.post(move, {"stage": stages["Won"].pk}, format="json"),
+        "opportunity.lost": lambda: api.post(
+            move, {"stage": stages["Lost"].pk, "lost_reason": lost_reason.pk}, format="json"
+        ),
+        "organization.created": lambda: api.post("/api/v1/organizations/", {"name": "Webhook Srl"}, format="json"),
+        "organization.updated": lambda: api.patch(
+            f"/api/v1/organizations/{org.pk}/", {"city": "Bolzano"}, format="json"
+        ),
+        "contact.created": lambda: api.post(
+            "/api/v1/contacts/", {"first_name": "Ada", "last_name": "Webhook", "organization": org.pk}, format="json"
+        ),
+        "contact.updated": lambda: api.patch(f"/api/v1/contacts/{contact.pk}/", {"first_name": "Ida"}, format="json"),
+    }
+    response = requests[topic]()
+    assert response.status_code in (200, 201), (topic, response.content)
+
+
+@pytest.mark.parametrize("topic", sorted(WEBHOOK_RECEIVES))
+def test_webhook_subscriptions_receive_only_what_their_owner_may_see(topic, settings, stages, lost_reason):
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from rest_framework.test import APIClient
+
+    from core.tasks import outbox_dispatch
+    from integrations.tasks import webhook_deliveries_send
+
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path.strip("/"), self.headers["X-CRM-Event"]))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        nord, sud = TeamFactory(name="WH Nord"), TeamFactory(name="WH Centro-Sud")
+        users = {
+            "author": UserFactory(username="wh_author", team=nord),
+            "teammate": UserFactory(username="wh_teammate", team=nord),
+            "other_rep": UserFactory(username="wh_other_rep", team=sud),
+            "manager": UserFactory(username="wh_manager", role=User.Role.MANAGER, team=nord),
+            "other_manager": UserFactory(username="wh_other_manager", role=User.Role.MANAGER, team=sud),
+            "admin": UserFactory(username="wh_admin", role=User.Role.ADMIN),
+            "no_team": UserFactory(username="wh_no_team"),
+        }
+        nord.manager, sud.manager = users["manager"], users["other_manager"]
+        nord.save()
+        sud.save()
+        author = users["author"]
+        org = OrganizationFactory(owner=author, name="WH Nordsegreto")
+        records = {
+            "org": org,
+            "contact": ContactFactory(owner=author, organization=org),
+            "deal": OpportunityFactory(owner=author, organization=org, stage=stages["New"]),
+        }
+        for caller, user in users.items():
+            webhook_create(
+                user=user,
+                target_url=f"http://127.0.0.1:{server.server_port}/{caller}",
+                secret="s" * 20,
+                events=sorted(WEBHOOK_RECEIVES),
+            )
+        api = APIClient()
+        api.force_authenticate(author)
+        _webhook_write(api, topic, records, stages, lost_reason)
+        outbox_dispatch()
+        webhook_deliveries_send()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    heard = {caller for caller, event in received if event == topic}
+    assert heard == WEBHOOK_RECEIVES[topic], {c: c in heard for c in WEBHOOK_CALLERS}

@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 
 from .. import services
 from ..models import WebhookDelivery, WebhookEvent, WebhookSubscription
+from ..webhooks import webhook_delivery_log
 from .base import ERRORS, ServiceViewSet, service_viewset_schema
 
 
@@ -64,8 +65,9 @@ class WebhookViewSet(ServiceViewSet):
     @extend_schema(responses={200: WebhookDeliverySerializer(many=True), **ERRORS})
     @action(detail=True, methods=["get"])
     def deliveries(self, request, pk=None):
-        """The delivery log of this subscription, newest first."""
+        """The delivery log of this subscription, newest first: only deliveries about records you may
+        see now."""
         hook = self.get_object()
         self._etag_object = None
-        page = self.paginate_queryset(hook.deliveries.order_by("-created_at", "-id"))
+        page = self.paginate_queryset(webhook_delivery_log(subscription=hook, user=request.user))
         return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)

@@ -216,6 +216,7 @@ class Command(BaseCommand):
             orgs = self._organizations(rng, users)
             contacts = self._contacts(rng, orgs)
             created = self._deals(rng, deals, users, orgs, contacts, products)
+        self._outbox_drain()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data loaded: {len(users)} users, {len(orgs)} organizations, {len(contacts)} contacts, "
@@ -446,3 +447,11 @@ class Command(BaseCommand):
                 opportunity=opp,
                 organization=opp.organization,
             )
+
+    def _outbox_drain(self):
+        """Deliver the seed's own outbox events now, as the worker would, so a fresh `make run` has no
+        backlog: the first webhook someone subscribes must not receive the demo's history."""
+        from core.outbox import outbox_deliver_pending
+
+        while outbox_deliver_pending(limit=1000):
+            pass
