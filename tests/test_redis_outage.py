@@ -152,7 +152,7 @@ def _move(client: Client, deal, stage):
 
 @pytest.mark.postgres
 @pytest.mark.redis
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)  # the stages fixture re-seeds the pipelines
 def test_with_redis_stopped_the_crm_works_and_the_side_effects_go_out_when_it_is_back(own_redis, settings, rep, stages):
     from celery.contrib.testing.worker import start_worker
 
@@ -215,7 +215,7 @@ def test_with_redis_stopped_the_crm_works_and_the_side_effects_go_out_when_it_is
 
 @pytest.mark.postgres
 @pytest.mark.redis
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)  # the stages fixture re-seeds the pipelines
 def test_a_hung_redis_costs_one_short_timeout_and_a_session_logged_out_meanwhile_stays_out(
     own_redis, settings, rep, stages
 ):
