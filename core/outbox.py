@@ -2,7 +2,8 @@
 
 A service calls :func:`event_emit` inside its transaction. The event row commits (or rolls back)
 together with the change. After commit we ask Celery to deliver pending events; if the broker is
-unreachable we log and move on, and the periodic ``outbox-sweep`` delivers them later.
+unreachable we log (once a minute at most) and move on without trying again for a few seconds,
+and the periodic ``outbox-sweep`` delivers them later.
 
 Handlers subscribe to topics with :func:`subscribe`. A handler runs inside the transaction that
 marks the event delivered, so database work it does (creating webhook deliveries, say) happens
@@ -14,9 +15,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
 
+import kombu.exceptions
+import redis.exceptions
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from kombu.utils.url import maybe_sanitize_url
 
+from .breaker import Breaker
 from .models import OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -62,11 +68,58 @@ def request_dispatch() -> None:
 
 def task_request(task, *, kwargs: dict | None = None, waiting: str) -> None:
     """Ask a worker to run ``task`` now. Never fails the caller: when the broker is down or
-    unreachable the work stays in the database (``waiting``) and the beat sweep does it later."""
+    unreachable the work stays in the database (``waiting``) and the beat sweep does it later.
+
+    Never slows the caller much either: one publish attempt with short time-outs (settings), and
+    after a broker failure this process does not try again for ``CRM_BROKER_RETRY_AFTER`` seconds;
+    the sweep delivers what those writes left behind."""
+    app = task.app
+    if app.conf.task_always_eager:  # no broker: the task runs here and now
+        try:
+            task.apply_async(kwargs=kwargs or {}, retry=False)
+        except Exception:
+            logger.exception("Task %s failed; %s wait for the next sweep.", task.name, waiting)
+        return
+    breaker = _broker_breaker(app)
+    if not breaker.allows():
+        logger.debug("Task broker down; %s wait for the next sweep.", waiting)
+        return
     try:
         task.apply_async(kwargs=kwargs or {}, retry=False)
+    except BROKER_ERRORS as exc:
+        breaker.failed(exc)
+        logger.debug("Could not reach the task broker; %s wait for the next sweep.", waiting)
     except Exception:
-        logger.warning("Could not reach the task broker; %s wait for the next sweep.", waiting)
+        logger.exception("Could not queue task %s; %s wait for the next sweep.", task.name, waiting)
+    else:
+        breaker.succeeded()
+
+
+# What "the broker is not there" looks like when publishing (kombu wraps most of it).
+BROKER_ERRORS = (
+    kombu.exceptions.OperationalError,
+    kombu.exceptions.ConnectionError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    OSError,
+)
+_broker_breakers: dict[str, Breaker] = {}
+
+
+def _broker_breaker(app) -> Breaker:
+    """One breaker per broker URL and process."""
+    url = str(app.conf.broker_url or "")
+    breaker = _broker_breakers.get(url)
+    if breaker is None:
+        breaker = _broker_breakers.setdefault(
+            url,
+            Breaker(
+                f"Task broker ({maybe_sanitize_url(url)})",
+                retry_after=lambda: getattr(settings, "CRM_BROKER_RETRY_AFTER", 10),
+                fallback="writes succeed and their side effects wait in the outbox for the beat sweep",
+            ),
+        )
+    return breaker
 
 
 def backoff(attempts: int) -> timedelta:

@@ -142,16 +142,25 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, except that Redis being down or hung is a cache miss, not a 500:
+            # short time-outs, no retries, and Redis skipped for CRM_CACHE_RETRY_AFTER seconds after
+            # a failure (core/cache.py).
+            "BACKEND": "core.cache.FaultTolerantRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="crm"),
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("CACHE_CONNECT_TIMEOUT", default=0.25),
+                "socket_timeout": env.float("CACHE_TIMEOUT", default=0.5),
+            },
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CRM_CACHE_RETRY_AFTER = env.float("CRM_CACHE_RETRY_AFTER", default=5)
 
 # Sessions are read from the cache (Redis when REDIS_URL is set) and written through to the
 # database: one query less on every page and API call, and nothing lost when the cache is flushed.
+# With the cache down they are read from and written to the database alone (see core/cache.py).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://localhost/")
@@ -164,8 +173,21 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Europe/Rome"
 # A web request must not hang when the broker is down: the outbox keeps the work and the periodic
-# sweep delivers it when the broker is back (see core/outbox.py).
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# sweep delivers it when the broker is back (see core/outbox.py). So publishing tries once, with
+# short socket time-outs (a stopped Redis refuses at once; a dead host or a hung Redis costs at most
+# these), and after a failure core.outbox.task_request does not try again for
+# CRM_BROKER_RETRY_AFTER seconds. Workers and beat keep retrying their own connection
+# (broker_connection_retry / broker_connection_max_retries pass their own limits).
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=0.5)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 0,  # a publisher's connection: one attempt, not retries for broker_connection_timeout
+    "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=0.5),
+    # A hung Redis (accepts, never answers). The worker's BRPOP wait is not affected: its reply is
+    # read only once the socket is readable.
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1.0),
+    "retry_on_timeout": False,
+}
+CRM_BROKER_RETRY_AFTER = env.float("CRM_BROKER_RETRY_AFTER", default=10)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "core.tasks.outbox_dispatch", "schedule": 30.0},
