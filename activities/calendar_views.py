@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.redirects import next_url
+
 from . import services
 from .calendar import calendar_entries, entries_by_day
 from .ical import feed_render
@@ -124,7 +126,7 @@ def calendar_feed_regenerate(request):
         messages.success(request, _("Your calendar feed has a new secret address. The old one no longer works."))
     else:
         messages.success(request, _("Your calendar feed is ready: add its address to your calendar application."))
-    return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/") else "calendar:month")
+    return redirect(next_url(request, reverse("calendar:month")))
 
 
 @login_required
