@@ -98,6 +98,12 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", d
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The client's address behind a reverse proxy (core/net.py): how many proxies in front of gunicorn
+# append to X-Forwarded-For. 0 ignores the header (a client could write anything in it); 1 trusts
+# the last entry, which the one proxy added. Without it, every client has the proxy's address and
+# five bad passwords would lock a user out for everyone.
+CRM_TRUSTED_PROXY_COUNT = env.int("CRM_TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
 
 ROOT_URLCONF = "crm.urls"
 
@@ -289,6 +295,8 @@ REST_FRAMEWORK = {
     ],
     "COERCE_DECIMAL_TO_STRING": True,
 }
+# The anonymous throttle keys on the same client address as the log-in lock-out (never on a forged header).
+REST_FRAMEWORK["NUM_PROXIES"] = CRM_TRUSTED_PROXY_COUNT
 SPECTACULAR_SETTINGS = {
     "TITLE": "Sales CRM API",
     "DESCRIPTION": (
