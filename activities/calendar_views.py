@@ -2,6 +2,7 @@
 
 import calendar as pycalendar
 import datetime
+import functools
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,7 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.middleware import bad_request
 from core.redirects import next_url
+from core.validators import FIRST_YEAR, LAST_YEAR
 
 from . import services
 from .calendar import calendar_entries, entries_by_day
@@ -24,11 +27,36 @@ FEED_PAST = datetime.timedelta(days=90)
 FEED_FUTURE = datetime.timedelta(days=400)
 
 
+class _ImplausibleDay(Exception):
+    pass
+
+
 def _day(request) -> datetime.date:
+    """The day asked for with ``?date=``, today when there is none or it is not a date; a date
+    outside the plausible years (1900–2999) is refused, so the weeks and months around it, and
+    the links to the previous and next ones, never leave the calendar Python can count."""
     try:
-        return datetime.date.fromisoformat(request.GET.get("date", ""))
+        day = datetime.date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
         return timezone.localdate()
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise _ImplausibleDay
+    return day
+
+
+def _plausible_day_only(view):
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except _ImplausibleDay:
+            message = _("Enter a date between the years %(first)s and %(last)s.") % {
+                "first": FIRST_YEAR,
+                "last": LAST_YEAR,
+            }
+            return bad_request(request, message, field="date")
+
+    return wrapper
 
 
 def _scope(request) -> str:
@@ -52,6 +80,7 @@ def _context(request, view, start, end, **extra):
 
 
 @login_required
+@_plausible_day_only
 def calendar_month(request):
     day = _day(request)
     first = day.replace(day=1)
@@ -76,6 +105,7 @@ def calendar_month(request):
 
 
 @login_required
+@_plausible_day_only
 def calendar_week(request):
     day = _day(request)
     start = day - datetime.timedelta(days=day.weekday())
@@ -99,6 +129,7 @@ def calendar_week(request):
 
 
 @login_required
+@_plausible_day_only
 def calendar_agenda(request):
     start = _day(request)
     end = start + datetime.timedelta(days=AGENDA_DAYS)

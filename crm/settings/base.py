@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "core.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A NUL character in the path, query or form fields is a 400 (PostgreSQL refuses it in strings).
+    "core.middleware.NulByteMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # A constraint violation the views did not catch becomes a 400 page, not a 500.
@@ -297,6 +299,12 @@ REST_FRAMEWORK = {
 }
 # The anonymous throttle keys on the same client address as the log-in lock-out (never on a forged header).
 REST_FRAMEWORK["NUM_PROXIES"] = CRM_TRUSTED_PROXY_COUNT
+# JSON bodies nested too deeply are a 400, not a RecursionError (integrations/api/parsers.py).
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "integrations.api.parsers.JSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
 SPECTACULAR_SETTINGS = {
     "TITLE": "Sales CRM API",
     "DESCRIPTION": (
