@@ -38,7 +38,10 @@ class PlausibleIsoDateTimeField(django_filters.fields.IsoDateTimeField):
 
     def to_python(self, value):
         value = super().to_python(value)
-        return value.astimezone(datetime.UTC) if value is not None else None
+        if value is None:
+            return None
+        plausible_date(value)  # before converting: year 1 in UTC is out of Python's range
+        return value.astimezone(datetime.UTC)
 
 
 class PlausibleIsoDateTimeFilter(django_filters.IsoDateTimeFilter):

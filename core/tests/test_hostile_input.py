@@ -93,6 +93,8 @@ def test_a_report_period_from_year_1_to_9999_is_a_400_naming_the_dates(signed_in
         "/opportunities/?closed_before=9999-12-31",
         "/activities/?due_after=0001-01-01&due_before=9999-12-31",
         "/api/v1/opportunities/?close_after=0001-01-01",
+        "/api/v1/opportunities/?updated_since=0001-01-01",
+        "/opportunities/?updated_since=0001-01-01",
         "/api/v1/activities/?due_before=9999-12-31",
     ],
 )
