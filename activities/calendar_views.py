@@ -2,6 +2,7 @@
 
 import calendar as pycalendar
 import datetime
+import functools
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,6 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+
+from core.middleware import bad_request
+from core.redirects import next_url
+from core.validators import FIRST_YEAR, LAST_YEAR
 
 from . import services
 from .calendar import calendar_entries, entries_by_day
@@ -22,11 +27,36 @@ FEED_PAST = datetime.timedelta(days=90)
 FEED_FUTURE = datetime.timedelta(days=400)
 
 
+class _ImplausibleDay(Exception):
+    pass
+
+
 def _day(request) -> datetime.date:
+    """The day asked for with ``?date=``, today when there is none or it is not a date; a date
+    outside the plausible years (1900–2999) is refused, so the weeks and months around it, and
+    the links to the previous and next ones, never leave the calendar Python can count."""
     try:
-        return datetime.date.fromisoformat(request.GET.get("date", ""))
+        day = datetime.date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
         return timezone.localdate()
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise _ImplausibleDay
+    return day
+
+
+def _plausible_day_only(view):
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except _ImplausibleDay:
+            message = _("Enter a date between the years %(first)s and %(last)s.") % {
+                "first": FIRST_YEAR,
+                "last": LAST_YEAR,
+            }
+            return bad_request(request, message, field="date")
+
+    return wrapper
 
 
 def _scope(request) -> str:
@@ -50,6 +80,7 @@ def _context(request, view, start, end, **extra):
 
 
 @login_required
+@_plausible_day_only
 def calendar_month(request):
     day = _day(request)
     first = day.replace(day=1)
@@ -74,6 +105,7 @@ def calendar_month(request):
 
 
 @login_required
+@_plausible_day_only
 def calendar_week(request):
     day = _day(request)
     start = day - datetime.timedelta(days=day.weekday())
@@ -97,6 +129,7 @@ def calendar_week(request):
 
 
 @login_required
+@_plausible_day_only
 def calendar_agenda(request):
     start = _day(request)
     end = start + datetime.timedelta(days=AGENDA_DAYS)
@@ -124,7 +157,7 @@ def calendar_feed_regenerate(request):
         messages.success(request, _("Your calendar feed has a new secret address. The old one no longer works."))
     else:
         messages.success(request, _("Your calendar feed is ready: add its address to your calendar application."))
-    return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/") else "calendar:month")
+    return redirect(next_url(request, reverse("calendar:month")))
 
 
 @login_required

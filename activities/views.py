@@ -3,13 +3,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import can_edit
 from core.exports import Column
+from core.redirects import next_url
 from core.views import form_page, list_page
 
 from . import selectors, services
@@ -37,13 +37,6 @@ def _activity_or_404(user, pk, *, for_edit=False) -> Activity:
     if for_edit and not can_edit(user, activity):
         raise Http404
     return activity
-
-
-def _next_url(request, default):
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return default
 
 
 @login_required
@@ -76,7 +69,7 @@ class _Saved:
 
 def _after_save(request, activity):
     return _Saved(
-        _next_url(request, activity.regarding.get_absolute_url() if activity.regarding else reverse("activities:mine"))
+        next_url(request, activity.regarding.get_absolute_url() if activity.regarding else reverse("activities:mine"))
     )
 
 
@@ -119,7 +112,7 @@ def activity_done(request, pk):
     done = request.POST.get("done", "1") == "1"
     services.activity_set_done(activity=activity, user=request.user, done=done)
     messages.success(request, _("Marked as done.") if done else _("Marked as not done."))
-    return redirect(_next_url(request, reverse("activities:mine")))
+    return redirect(next_url(request, reverse("activities:mine")))
 
 
 @login_required

@@ -11,6 +11,7 @@ CSV streams, so a large list does not sit in memory; XLSX uses openpyxl's write-
 
 import csv
 import datetime
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,6 +21,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.functional import Promise
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 FORMATS = ("csv", "xlsx")
 
@@ -76,6 +78,22 @@ def _csv_cell(value):
     return text
 
 
+# Characters an XLSX file cannot hold (openpyxl refuses them): control characters other than tab/newline.
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _xlsx_cell(sheet, value):
+    """A cell holding ``value``; text is always stored as text. openpyxl otherwise turns a string
+    starting with ``=`` into a formula (``=HYPERLINK(...)`` typed in a deal's name would run in the
+    reader's spreadsheet) and ``#N/A`` into an error value."""
+    value = _plain(value)
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(sheet, value=_XLSX_ILLEGAL.sub("", value))
+    cell.data_type = "s"
+    return cell
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -89,9 +107,9 @@ def export_response(request, *, rows: Iterable, columns: list[Column], filename:
     if fmt == "xlsx":
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(title=filename[:31])
-        sheet.append(headers)
+        sheet.append([_xlsx_cell(sheet, header) for header in headers])
         for row in rows:
-            sheet.append([_plain(column.get(row)) for column in columns])
+            sheet.append([_xlsx_cell(sheet, column.get(row)) for column in columns])
         response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         workbook.save(response)
     else:

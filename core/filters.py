@@ -7,7 +7,20 @@ from .validators import plausible_date
 
 
 class StyledFilterSet(django_filters.FilterSet):
-    """A FilterSet whose form renders with the site's compact styles, for filter bars."""
+    """A FilterSet whose form renders with the site's compact styles, for filter bars.
+
+    Every date filter accepts only plausible dates (years 1900–2999, ``core.validators``): a
+    report from year 1 to 9999 would overflow the date arithmetic and the time zone conversion,
+    and no deal is dated there. An implausible date is a form error naming the filter (a 400 in
+    the API), like any other bad value."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for filter_ in self.filters.values():
+            if isinstance(filter_, django_filters.DateFilter | django_filters.DateTimeFilter):
+                validators = filter_.extra.get("validators", [])
+                if plausible_date not in validators:
+                    filter_.extra["validators"] = [*validators, plausible_date]
 
     def get_form_class(self):
         base = super().get_form_class()
@@ -25,7 +38,10 @@ class PlausibleIsoDateTimeField(django_filters.fields.IsoDateTimeField):
 
     def to_python(self, value):
         value = super().to_python(value)
-        return value.astimezone(datetime.UTC) if value is not None else None
+        if value is None:
+            return None
+        plausible_date(value)  # before converting: year 1 in UTC is out of Python's range
+        return value.astimezone(datetime.UTC)
 
 
 class PlausibleIsoDateTimeFilter(django_filters.IsoDateTimeFilter):

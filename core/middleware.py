@@ -2,6 +2,49 @@ from django.db import IntegrityError
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.translation import gettext as _
+
+
+def bad_request(request, message: str, *, field: str | None = None):
+    """A 400 that says what is wrong: the API's JSON error shape under /api/, a page elsewhere."""
+    if request.path.startswith("/api/"):
+        error = {"code": "validation_error" if field else "bad_request", "message": message}
+        if field:
+            error["fields"] = {field: [message]}
+        return JsonResponse({"error": error}, status=400)
+    return render(request, "errors/bad_request.html", {"message": message}, status=400)
+
+
+class NulByteMiddleware:
+    """Refuse a NUL character in the path, the query string or form fields with a 400.
+
+    No text the CRM stores or searches can contain one, and PostgreSQL refuses it in any string
+    parameter, so ``?q=%00`` on a list, a report or the API (or ``%00`` in the calendar feed's
+    address) would otherwise end as a 500 wherever a view hands it to a query."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        field = self._nul_field(request)
+        if field is not None:
+            return bad_request(request, _("The request contains a NUL character, which is not allowed."), field=field)
+        return self.get_response(request)
+
+    @staticmethod
+    def _nul_field(request) -> str | None:
+        if "\x00" in request.path:
+            return "path"
+        for data in (request.GET, request.POST if request.method == "POST" and _is_form(request) else None):
+            for key, values in data.lists() if data is not None else ():
+                if "\x00" in key or any(isinstance(v, str) and "\x00" in v for v in values):
+                    return key.replace("\x00", "") or "non_field_errors"
+        return None
+
+
+def _is_form(request) -> bool:
+    content_type = request.META.get("CONTENT_TYPE", "")
+    return content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
 
 
 class UserLanguageMiddleware:

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
-from .validators import plausible_date
+from .validators import currency_code, plausible_date
 
 
 class OutboxEvent(models.Model):
@@ -44,7 +44,7 @@ class OutboxEvent(models.Model):
 class ExchangeRate(models.Model):
     """How much one unit of ``currency`` is worth in the base currency from ``valid_from`` on."""
 
-    currency = models.CharField(_("currency"), max_length=3)
+    currency = models.CharField(_("currency"), max_length=3, validators=[currency_code])
     valid_from = models.DateField(_("valid from"), validators=[plausible_date])
     rate = models.DecimalField(
         _("rate"),

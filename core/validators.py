@@ -1,6 +1,7 @@
 """Validators shared by the models' fields, so forms, the API and imports refuse the same input."""
 
 import datetime
+import functools
 
 from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
@@ -29,3 +30,35 @@ class PlausibleDate:
 
 
 plausible_date = PlausibleDate()
+
+
+@functools.cache
+def circulating_currencies() -> frozenset[str]:
+    """ISO 4217 codes of the currencies legal tender somewhere today, from Babel's CLDR data: ``EUR``,
+    ``USD``…, not ``XXX`` (no currency), ``XTS`` (testing) or ``ITL`` (withdrawn in 2002)."""
+    from babel.core import get_global
+
+    return frozenset(
+        code
+        for entries in get_global("territory_currencies").values()
+        for code, _start, end, tender in entries
+        if tender and end is None
+    )
+
+
+@deconstructible
+class CurrencyCode:
+    """A currency in circulation, by its ISO 4217 code (``EUR``; the services store it in capitals)."""
+
+    message = _("Enter the ISO 4217 code of a currency in circulation, e.g. EUR.")
+    code = "unknown_currency"
+
+    def __call__(self, value):
+        if not isinstance(value, str) or value.upper() not in circulating_currencies():
+            raise ValidationError(self.message, code=self.code)
+
+    def __eq__(self, other):
+        return isinstance(other, CurrencyCode)
+
+
+currency_code = CurrencyCode()

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.currency import quantize_cents
 from core.models import PricedLine
-from core.validators import plausible_date
+from core.validators import currency_code, plausible_date
 
 from .querysets import OpportunityQuerySet
 
@@ -73,7 +73,7 @@ class Opportunity(models.Model):
     amount = models.DecimalField(
         _("amount"), max_digits=14, decimal_places=2, default=Decimal("0.00"), validators=[MinValueValidator(0)]
     )
-    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    currency = models.CharField(_("currency"), max_length=3, default="EUR", validators=[currency_code])
     # The amount in settings.CRM_BASE_CURRENCY at the rate of its reference date; empty when no
     # rate is known. Totals add this, never amounts of different currencies.
     amount_base = models.DecimalField(
@@ -255,8 +255,6 @@ class Opportunity(models.Model):
             and self.contact.organization_id != self.organization_id
         ):
             errors["contact"] = [_("This contact works for another organization.")]
-        if self.currency and (len(self.currency) != 3 or not self.currency.isalpha()):
-            errors["currency"] = [_("Use a three-letter ISO currency code, e.g. EUR.")]
         if errors:
             raise ValidationError(errors)
 

@@ -7,6 +7,8 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from core.validators import currency_code
+
 from .querysets import ProductQuerySet
 
 
@@ -34,7 +36,7 @@ class Product(models.Model):
     unit_price = models.DecimalField(
         _("unit price"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
     )
-    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    currency = models.CharField(_("currency"), max_length=3, default="EUR", validators=[currency_code])
     vat_rate = models.DecimalField(
         _("VAT rate (%)"),
         max_digits=5,

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.models import PricedLine
-from core.validators import plausible_date
+from core.validators import currency_code, plausible_date
 
 from .querysets import QuoteQuerySet
 
@@ -56,7 +56,7 @@ class Quote(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     issue_date = models.DateField(_("issue date"), null=True, blank=True, validators=[plausible_date])
     valid_until = models.DateField(_("valid until"), null=True, blank=True, validators=[plausible_date])
-    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    currency = models.CharField(_("currency"), max_length=3, default="EUR", validators=[currency_code])
     notes = models.TextField(_("notes"), blank=True)
     terms = models.TextField(_("terms and conditions"), blank=True)
     revision_of = models.ForeignKey(

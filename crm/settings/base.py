@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "core.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A NUL character in the path, query or form fields is a 400 (PostgreSQL refuses it in strings).
+    "core.middleware.NulByteMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # A constraint violation the views did not catch becomes a 400 page, not a 500.
@@ -98,6 +100,12 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", d
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The client's address behind a reverse proxy (core/net.py): how many proxies in front of gunicorn
+# append to X-Forwarded-For. 0 ignores the header (a client could write anything in it); 1 trusts
+# the last entry, which the one proxy added. Without it, every client has the proxy's address and
+# five bad passwords would lock a user out for everyone.
+CRM_TRUSTED_PROXY_COUNT = env.int("CRM_TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
 
 ROOT_URLCONF = "crm.urls"
 
@@ -311,6 +319,14 @@ REST_FRAMEWORK = {
     ],
     "COERCE_DECIMAL_TO_STRING": True,
 }
+# The anonymous throttle keys on the same client address as the log-in lock-out (never on a forged header).
+REST_FRAMEWORK["NUM_PROXIES"] = CRM_TRUSTED_PROXY_COUNT
+# JSON bodies nested too deeply are a 400, not a RecursionError (integrations/api/parsers.py).
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "integrations.api.parsers.JSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
 SPECTACULAR_SETTINGS = {
     "TITLE": "Sales CRM API",
     "DESCRIPTION": (

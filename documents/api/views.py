@@ -63,12 +63,16 @@ class DocumentViewSet(mixins.ListModelMixin, CrmViewSet):
 
     @extend_schema(parameters=[IDEMPOTENCY_KEY], responses={201: DocumentSerializer, **WRITE_ERRORS})
     def create(self, request):
-        """Upload a file (multipart) to exactly one deal, organization or contact you may see."""
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        document = services.document_upload(user=request.user, **data)
-        return Response(self.get_serializer(document).data, status=status.HTTP_201_CREATED)
+        """Upload a file (multipart) to exactly one deal, organization or contact you may see; a retry
+        with the same ``Idempotency-Key`` gets the first answer and stores nothing new."""
+
+        def make():
+            serializer = self.get_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            document = services.document_upload(user=request.user, **dict(serializer.validated_data))
+            return Response(self.get_serializer(document).data, status=status.HTTP_201_CREATED)
+
+        return self.idempotent(request, make)
 
     @extend_schema(responses={(200, "application/octet-stream"): bytes, **ERRORS})
     @action(detail=True, methods=["get"])

@@ -4,6 +4,7 @@ error responses."""
 import hashlib
 import json
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
@@ -42,6 +43,31 @@ def etag_of(obj) -> str:
     stamp = getattr(obj, "updated_at", None) or getattr(obj, "created_at", None)
     digest = hashlib.sha256(f"{obj.pk}-{stamp.isoformat() if stamp else ''}".encode()).hexdigest()[:16]
     return f'"{obj.pk}-{digest}"'
+
+
+def _file_digest(upload) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return f"file:{upload.name}:{upload.size}:{digest.hexdigest()}"
+
+
+def request_fingerprint(request) -> str:
+    """What the request asks for, to tell a retry from another request reusing the key: the JSON
+    body, or the form fields and the uploaded files' contents of a multipart request."""
+    data = request.data
+    if hasattr(data, "lists"):  # a QueryDict (form or multipart): files count by their content
+        data = {
+            key: [_file_digest(v) if isinstance(v, UploadedFile) else v for v in values] for key, values in data.lists()
+        }
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _replay(record) -> Response:
+    response = Response(record.body, status=record.status_code)
+    response["Idempotent-Replayed"] = "true"
+    return response
 
 
 class CrmViewSet(viewsets.GenericViewSet):
@@ -85,7 +111,7 @@ class CrmViewSet(viewsets.GenericViewSet):
             return make_response()
         if len(key) > 200:
             return error_response(400, "validation_error", "Idempotency-Key is longer than 200 characters.")
-        fingerprint = hashlib.sha256(json.dumps(request.data, sort_keys=True, default=str).encode()).hexdigest()
+        fingerprint = request_fingerprint(request)
         previous = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
         if previous is not None:
             if previous.request_hash != fingerprint or previous.path != request.path:
@@ -94,9 +120,7 @@ class CrmViewSet(viewsets.GenericViewSet):
                     "idempotency_key_reused",
                     "This Idempotency-Key was already used for a different request.",
                 )
-            replay = Response(previous.body, status=previous.status_code)
-            replay["Idempotent-Replayed"] = "true"
-            return replay
+            return _replay(previous)
         try:
             with transaction.atomic():
                 response = make_response()
@@ -112,7 +136,7 @@ class CrmViewSet(viewsets.GenericViewSet):
                     )
         except IntegrityError:  # the same key raced in from a parallel retry: answer with its result
             previous = IdempotencyRecord.objects.get(user=request.user, key=key)
-            return Response(previous.body, status=previous.status_code)
+            return _replay(previous)
         return response
 
 
