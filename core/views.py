@@ -15,9 +15,19 @@ from .exports import export_response, wants_export
 from .integrity import integrity_error_explained
 
 
-def paginate(request, queryset, per_page: int | None = None):
-    """The requested page of ``queryset``; a bad or too-large page number gives the last page."""
-    paginator = Paginator(queryset, per_page or settings.CRM_LIST_PAGE_SIZE)
+class CountedPaginator(Paginator):
+    """A Paginator told how many rows there are (``count``) instead of counting them, when known."""
+
+    def __init__(self, object_list, per_page, *, count: int | None = None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        if count is not None:
+            self.count = count  # replaces the cached property for this paginator
+
+
+def paginate(request, queryset, per_page: int | None = None, *, count: int | None = None):
+    """The requested page of ``queryset``; a bad or too-large page number gives the last page.
+    ``count``: the number of rows when the caller knows it without counting them."""
+    paginator = CountedPaginator(queryset, per_page or settings.CRM_LIST_PAGE_SIZE, count=count)
     return paginator.get_page(request.GET.get("page"))
 
 
@@ -30,11 +40,12 @@ def form_add_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
-def list_page(request, *, selector, filterset_class, template, export_columns=None, export_name="export"):
+def list_page(request, *, selector, filterset_class, template, export_columns=None, export_name="export", count=None):
     """A filtered, paginated list; ``?archived=1`` lists the archived records instead.
 
     With ``export_columns``, ``?export=csv`` or ``?export=xlsx`` downloads every row the filters
-    select (not just the page on screen), in the list's order.
+    select (not just the page on screen), in the list's order. ``count(filterset, archived)``, when
+    given, returns the number of rows when it is known without counting them (else None).
     """
     archived = request.GET.get("archived") == "1"
     queryset = selector(user=request.user, include_archived=archived)
@@ -45,7 +56,7 @@ def list_page(request, *, selector, filterset_class, template, export_columns=No
         return export_response(
             request, rows=filterset.qs.iterator(chunk_size=2000), columns=export_columns, filename=export_name
         )
-    page = paginate(request, filterset.qs)
+    page = paginate(request, filterset.qs, count=count(filterset, archived) if count else None)
     context = {
         "filter": filterset,
         "page": page,

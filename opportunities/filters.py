@@ -3,13 +3,13 @@
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import owned_by_visible_q
 from core.filters import PlausibleIsoDateTimeFilter, StyledFilterSet
 from pipeline.models import Pipeline, Stage
 
+from .deal_filters import search_deals
 from .models import LeadSource, Opportunity, OpportunityType, Status
 
 
@@ -88,12 +88,4 @@ class OpportunityFilter(StyledFilterSet):
         return queryset.filter(owned_by_visible_q(user))
 
     def search(self, queryset, name, value):
-        for term in value.split():
-            queryset = queryset.filter(
-                Q(name__icontains=term)
-                | Q(organization__name__icontains=term)
-                | Q(contact__last_name__icontains=term)
-                | Q(contact__first_name__icontains=term)
-                | Q(next_step__icontains=term)
-            )
-        return queryset
+        return search_deals(queryset, value)

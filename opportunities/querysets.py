@@ -11,27 +11,8 @@ from accounts.permissions import (
 
 
 class OpportunityQuerySet(models.QuerySet):
-    """Deals. ``visible_to(user)`` remembers its reader, so that totals and counts of "what this
-    reader may see" can be read from the totals the database keeps (``opportunities.rollups``)
-    instead of adding up every deal; any other filter makes them add up the deals as before."""
-
-    _visible_to = None
-
-    def _clone(self):
-        clone = super()._clone()
-        clone._visible_to = self._visible_to
-        return clone
-
-    def count(self):
-        """The number of deals; from the per-stage totals when they hold exactly these deals (the
-        deal list's and the API's page count over a million deals: one sum of a few hundred rows)."""
-        if self._result_cache is None:
-            from .rollups import stage_totals_count, stage_totals_matching
-
-            totals = stage_totals_matching(self)
-            if totals is not None:
-                return stage_totals_count(totals)
-        return super().count()
+    """Deals. Totals and counts that can be read from the totals the database keeps are decided by
+    the selectors from the reader's filters (``opportunities.deal_filters``), not here."""
 
     def active(self):
         """Not archived: what boards, lists and reports count."""
@@ -56,9 +37,7 @@ class OpportunityQuerySet(models.QuerySet):
         """The deals ``user`` may open (accounts/permissions.py states the rule)."""
         if is_anonymous(user):
             return self.none()
-        deals = self._chain() if sees_everything(user) else self.filter(owned_by_visible_q(user))
-        deals._visible_to = user
-        return deals
+        return self._chain() if sees_everything(user) else self.filter(owned_by_visible_q(user))
 
     def editable_by(self, user):
         """The deals ``user`` may change, move or archive."""

@@ -3,8 +3,10 @@ closed deals per month of the won/lost report.
 
 Adding up every deal on each request cannot stay fast as the years pile up (a million deals: over
 a second for the board's column totals, several for the won/lost report). These tables hold the
-same sums for a few hundred or thousand groups instead, and the selectors read them whenever a
-question can be answered from them exactly (``stage_totals_matching`` says when).
+same sums for a few hundred or thousand groups instead. A selector reads them when the reader's
+filters are keys of the table (``DealFilters.keys_only()``, :func:`stage_totals_for`; for the
+months ``reports.selectors._closed_months``), decided from the filter values, and otherwise adds
+up the deals; each caller says in one line which it did.
 
 **Why triggers.** Deals are written by the services, but also in bulk: imports (``bulk_create``),
 ``opportunity_amounts_rebase`` (one UPDATE), the admin, COPY in ``bench/generate.py``. A trigger
@@ -13,37 +15,43 @@ drift from the rows. PostgreSQL gets one statement-level trigger per event that 
 statement's changes up per group first (a bulk update of 100,000 deals writes each group once, in
 key order so concurrent moves lock rows in the same order); SQLite gets row-level triggers (no
 transition tables there). Both are generated here from one definition per table (:data:`ROLLUPS`),
-and :func:`rollups_rebuild` recomputes a table from the same definition (after a COPY with the
-triggers switched off, or a change of definition or time zone).
+and the tables are recomputed from the same definition.
 
-**When they are installed.** After every ``migrate`` (``post_migrate``): a migration that rebuilds
-the deal table on SQLite drops its triggers, and a new definition or ``TIME_ZONE`` must rebuild.
-An installed definition is recorded with a signature in ``opportunities_rollupstate`` (not a
-model, so that test flushes leave it alone); a missing trigger or another signature reinstalls
-and rebuilds.
+**Installed by migrations.** The migration operation :class:`InstallDealTotals` (first in
+``opportunities/migrations/0008_deal_totals_triggers.py``) creates the triggers for the database
+of the migration, computes the tables from the deals and records the time zone of the months in
+``opportunities_dealtotalszone``; reversed, it drops them. Nothing is installed outside
+``migrate`` (``manage.py rebuild_deal_totals`` does the same by hand, e.g. for a new
+``TIME_ZONE``; ``manage.py check_deal_totals`` reports any difference between the tables and the
+deals, and a missing trigger).
+
+**Changing the deal table.** Any later migration that alters ``opportunities_opportunity``
+(a field added, altered, renamed or removed, a constraint) must end with ``InstallDealTotals()``:
+on SQLite altering a table often rebuilds it, which drops its triggers; on PostgreSQL the trigger
+functions name the columns. One that renames or removes a column the definitions below read
+changes them in the same commit and starts with ``DropDealTotals()`` (SQLite refuses to drop a
+column a trigger reads). ``opportunities/tests/test_rollups.py`` fails when a trigger is missing
+after ``migrate`` or such a migration does not end with the operation.
 
 **Time zone.** Months are months of the closing date in ``settings.TIME_ZONE`` at install time;
-the won/lost selector uses the table only when the reader's current time zone is that one.
-
-**Changing the deal table.** A migration that renames or drops a column these definitions read
-must change them in the same commit: on PostgreSQL the trigger functions name the columns, and a
-write would fail until they are reinstalled. ``manage.py rebuild_deal_totals`` reinstalls and
-recomputes by hand.
+the won/lost selector uses the table only when the reader's current time zone is that one
+(:func:`closed_months_time_zone`).
 """
 
 # SQL is built here from the table and column names of the definitions below (never from input);
 # values are query parameters, and the time zone name is quoted as a literal.
 # ruff: noqa: S608
 
-import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connections, transaction
-from django.db.models import Q, Sum
+from django.db import connections, router, transaction
+from django.db.migrations.operations.base import Operation
+from django.db.models import Sum
 
 DEAL_TABLE = "opportunities_opportunity"
-STATE_TABLE = "opportunities_rollupstate"
+# Which time zone each table's months were computed in (not a model: test flushes leave it alone).
+ZONE_TABLE = "opportunities_dealtotalszone"
 
 
 @dataclass(frozen=True)
@@ -285,7 +293,7 @@ def install_statements(rollup: Rollup, *, vendor: str, tz: str) -> list[str]:
 
 
 def definition_sql(rollup: Rollup, *, vendor: str, tz: str) -> str:
-    """What ``rollup``'s table must hold, computed from the deals: the rebuild and the tests' check."""
+    """What ``rollup``'s table must hold, computed from the deals: the rebuild and the check."""
     return _grouped_sql(
         rollup,
         [_rows_sql(rollup, source=DEAL_TABLE, row="o", sign="+", vendor=vendor, tz=_quote(tz))],
@@ -293,106 +301,154 @@ def definition_sql(rollup: Rollup, *, vendor: str, tz: str) -> str:
     )
 
 
-def _signature(rollup: Rollup, *, vendor: str, tz: str) -> str:
-    text = "\n".join(install_statements(rollup, vendor=vendor, tz=tz))
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+def _trigger_events(vendor: str) -> list[str]:
+    return ["insert", "update", "delete"] + (["truncate"] if vendor == "postgresql" else [])
 
 
-# --- installing and rebuilding -----------------------------------------------------------------
+def trigger_names(vendor: str) -> list[str]:
+    """The names of every trigger that keeps the totals on ``vendor``."""
+    return [f"{DEAL_TABLE}_{rollup.name}_{event}" for rollup in ROLLUPS for event in _trigger_events(vendor)]
 
 
-def _trigger_names(rollup: Rollup, vendor: str) -> list[str]:
-    events = ["insert", "update", "delete"] + (["truncate"] if vendor == "postgresql" else [])
-    return [f"{DEAL_TABLE}_{rollup.name}_{event}" for event in events]
-
-
-def _installed_triggers(cursor, vendor: str) -> set[str]:
+def uninstall_statements(rollup: Rollup, *, vendor: str) -> list[str]:
+    name = f"{DEAL_TABLE}_{rollup.name}"
     if vendor == "postgresql":
-        cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", [DEAL_TABLE])
-    else:
-        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [DEAL_TABLE])
-    return {row[0] for row in cursor.fetchall()}
+        return [
+            statement
+            for event in _trigger_events(vendor)
+            for statement in (
+                f"DROP TRIGGER IF EXISTS {name}_{event} ON {DEAL_TABLE}",
+                f"DROP FUNCTION IF EXISTS {name}_{event}()",
+            )
+        ]
+    return [f"DROP TRIGGER IF EXISTS {name}_{event}" for event in _trigger_events(vendor)]
 
 
-def _ensure_state_table(cursor) -> None:
-    cursor.execute(
-        f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} "
-        "(name varchar(50) PRIMARY KEY, signature varchar(64) NOT NULL, time_zone varchar(64) NOT NULL)"
-    )
+# --- installing: by migrations, or by hand ---------------------------------------------------------
 
 
-def _states(cursor) -> dict[str, tuple[str, str]]:
-    cursor.execute(f"SELECT name, signature, time_zone FROM {STATE_TABLE}")
-    return {name: (signature, tz) for name, signature, tz in cursor.fetchall()}
+def _time_zone(rollup: Rollup) -> str:
+    return settings.TIME_ZONE if rollup.uses_time_zone else ""
 
 
-def rollups_install(*, using: str = "default", force: bool = False, out=None) -> list[str]:
-    """Install (or reinstall) the triggers whose definition, time zone or presence changed, and
-    rebuild those tables. Returns the names of the rollups (re)built. Called after ``migrate``."""
-    connection = connections[using]
+def rollups_install(connection, execute) -> list[str]:
+    """Install the triggers of every table for ``connection``'s database, compute the tables from
+    the deals and record their time zone. ``execute(sql, params)`` runs a statement (a migration's
+    schema editor, or a cursor). Returns the names of the tables computed."""
     vendor = connection.vendor
     if vendor not in ("postgresql", "sqlite"):
         return []
-    tz = settings.TIME_ZONE
-    with connection.cursor() as cursor:
-        tables = set(connection.introspection.table_names(cursor))
-        if DEAL_TABLE not in tables or any(r.table not in tables for r in ROLLUPS):
-            return []  # not migrated that far yet
-    rebuilt = []
-    with transaction.atomic(using=using), connection.cursor() as cursor:
-        _ensure_state_table(cursor)
-        states = _states(cursor)
-        present = _installed_triggers(cursor, vendor)
-        for rollup in ROLLUPS:
-            rollup_tz = tz if rollup.uses_time_zone else ""
-            signature = _signature(rollup, vendor=vendor, tz=rollup_tz)
-            installed = set(_trigger_names(rollup, vendor)) <= present
-            if not force and installed and states.get(rollup.name) == (signature, rollup_tz):
-                continue
-            _lock_deals(cursor, vendor)
-            for statement in install_statements(rollup, vendor=vendor, tz=rollup_tz):
-                cursor.execute(statement)
-            _rebuild(cursor, rollup, vendor=vendor, tz=rollup_tz)
-            cursor.execute(f"DELETE FROM {STATE_TABLE} WHERE name = %s", [rollup.name])
-            cursor.execute(
-                f"INSERT INTO {STATE_TABLE} (name, signature, time_zone) VALUES (%s, %s, %s)",
-                [rollup.name, signature, rollup_tz],
-            )
-            rebuilt.append(rollup.name)
-    if out is not None and rebuilt:
-        out.write(f"Rebuilt the deal totals: {', '.join(rebuilt)}\n")
-    return rebuilt
+    execute(f"CREATE TABLE IF NOT EXISTS {ZONE_TABLE} (rollup varchar(50) PRIMARY KEY, time_zone varchar(64) NOT NULL)")
+    _lock_deals(execute, vendor)
+    for rollup in ROLLUPS:
+        tz = _time_zone(rollup)
+        for statement in install_statements(rollup, vendor=vendor, tz=tz):
+            execute(statement)
+        _rebuild(execute, rollup, vendor=vendor, tz=tz)
+        execute(f"DELETE FROM {ZONE_TABLE} WHERE rollup = %s", [rollup.name])
+        execute(f"INSERT INTO {ZONE_TABLE} (rollup, time_zone) VALUES (%s, %s)", [rollup.name, tz])
+    return [rollup.name for rollup in ROLLUPS]
 
 
-def _lock_deals(cursor, vendor: str) -> None:
+def rollups_uninstall(connection, execute) -> None:
+    """Drop the triggers (the tables stay, no longer kept up to date) and the time zone record."""
+    vendor = connection.vendor
+    if vendor not in ("postgresql", "sqlite"):
+        return
+    for rollup in ROLLUPS:
+        for statement in uninstall_statements(rollup, vendor=vendor):
+            execute(statement)
+    execute(f"DROP TABLE IF EXISTS {ZONE_TABLE}")
+
+
+class InstallDealTotals(Operation):
+    """Migration operation: install the triggers that keep the deal totals and compute the totals.
+
+    Ends every migration that alters the deal table (see the module's docstring). Reversed, it
+    drops the triggers."""
+
+    reversible = True
+    reduces_to_sql = True
+
+    def state_forwards(self, app_label, state):
+        pass  # no model changes: triggers live in the database only
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if router.allow_migrate(schema_editor.connection.alias, app_label):
+            rollups_install(schema_editor.connection, schema_editor.execute)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if router.allow_migrate(schema_editor.connection.alias, app_label):
+            rollups_uninstall(schema_editor.connection, schema_editor.execute)
+
+    def describe(self):
+        return "Install the triggers that keep the deal totals, and compute the totals"
+
+
+class DropDealTotals(InstallDealTotals):
+    """Migration operation: drop the triggers first (before removing or renaming a column they
+    read); the migration then ends with :class:`InstallDealTotals`."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def describe(self):
+        return "Drop the triggers that keep the deal totals"
+
+
+def _lock_deals(execute, vendor: str) -> None:
     # Writers wait while a table is recomputed (readers do not): no change is counted twice or lost.
     if vendor == "postgresql":
-        cursor.execute(f"LOCK TABLE {DEAL_TABLE} IN SHARE MODE")
+        execute(f"LOCK TABLE {DEAL_TABLE} IN SHARE MODE")
 
 
-def _rebuild(cursor, rollup: Rollup, *, vendor: str, tz: str) -> None:
+def _rebuild(execute, rollup: Rollup, *, vendor: str, tz: str) -> None:
     columns = ", ".join(rollup.key_names + rollup.measure_names)
-    cursor.execute(f"DELETE FROM {rollup.table}")
-    cursor.execute(f"INSERT INTO {rollup.table} ({columns}) {definition_sql(rollup, vendor=vendor, tz=tz)}")
+    execute(f"DELETE FROM {rollup.table}")
+    execute(f"INSERT INTO {rollup.table} ({columns}) {definition_sql(rollup, vendor=vendor, tz=tz)}")
+
+
+def _installed_time_zones(cursor) -> dict[str, str]:
+    cursor.execute(f"SELECT rollup, time_zone FROM {ZONE_TABLE}")
+    return dict(cursor.fetchall())
 
 
 def rollups_rebuild(*, using: str = "default") -> None:
-    """Recompute every table from the deals, e.g. after loading deals with the triggers off."""
+    """Recompute every table from the deals in the time zone it was installed with (after loading
+    deals with the triggers switched off)."""
     connection = connections[using]
     with transaction.atomic(using=using), connection.cursor() as cursor:
-        _ensure_state_table(cursor)
-        states = _states(cursor)
-        _lock_deals(cursor, connection.vendor)
+        zones = _installed_time_zones(cursor)
+        _lock_deals(cursor.execute, connection.vendor)
         for rollup in ROLLUPS:
-            tz = states.get(rollup.name, (None, settings.TIME_ZONE))[1]
-            _rebuild(cursor, rollup, vendor=connection.vendor, tz=tz)
+            _rebuild(cursor.execute, rollup, vendor=connection.vendor, tz=zones.get(rollup.name, _time_zone(rollup)))
+
+
+# --- checking ----------------------------------------------------------------------------------------
+
+
+def missing_triggers(*, using: str = "default") -> list[str]:
+    """The triggers that should keep the totals but are not on the deal table."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", [DEAL_TABLE]
+            )
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [DEAL_TABLE])
+        present = {row[0] for row in cursor.fetchall()}
+    return [name for name in trigger_names(connection.vendor) if name not in present]
 
 
 def rollup_differences(rollup: Rollup, *, using: str = "default") -> list:
     """Rows where the table and its definition disagree (empty when right): for tests and checks."""
     connection = connections[using]
     with connection.cursor() as cursor:
-        tz = _states(cursor).get(rollup.name, (None, settings.TIME_ZONE))[1]
+        tz = _installed_time_zones(cursor).get(rollup.name, _time_zone(rollup))
         cursor.execute(definition_sql(rollup, vendor=connection.vendor, tz=tz))
         expected = {_key(row[: len(rollup.keys)]): row[len(rollup.keys) :] for row in cursor.fetchall()}
         cursor.execute(
@@ -421,14 +477,14 @@ def _normal(value):
 
 
 def closed_months_time_zone(*, using: str = "default") -> str | None:
-    """The time zone whose months ``ClosedMonth`` counts, or None when it is not installed."""
+    """The time zone whose months ``ClosedMonth`` counts, or None when it is not installed (a
+    database the migration installed no triggers on)."""
     connection = connections[using]
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT time_zone FROM {STATE_TABLE} WHERE name = %s", [CLOSED_MONTHS.name])
-            row = cursor.fetchone()
-    except Exception:  # not installed (e.g. a database without the triggers): use the live sums
+    if connection.vendor not in ("postgresql", "sqlite"):
         return None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT time_zone FROM {ZONE_TABLE} WHERE rollup = %s", [CLOSED_MONTHS.name])
+        row = cursor.fetchone()
     return row[0] if row else None
 
 
@@ -439,107 +495,26 @@ def rollups_enabled() -> bool:
 
 # --- answering from the totals -------------------------------------------------------------------
 
-# Deal columns a StageTotal row is keyed by: a filter on one of them (=, IN) applies to the rows.
-STAGE_TOTAL_KEYS = frozenset({"pipeline", "stage", "owner", "status", "currency"})
 
+def stage_totals_for(*, user, filters, using: str = "default"):
+    """The StageTotal rows holding exactly the active deals ``user`` may see that ``filters``
+    select, or None when the filters are not keys only (the caller then adds up the deals).
 
-def stage_totals_matching(deals):
-    """The StageTotal rows that add up to exactly ``deals``, or None when they cannot.
+    Decided from the filter values (``filters.keys_only()``), never from a queryset's SQL."""
+    from accounts.permissions import is_anonymous, owned_by_visible_q, sees_everything
 
-    They can when ``deals`` is ``Opportunity.objects.visible_to(user).active()`` (the reader's
-    deals, not archived) narrowed only by ``=`` / ``IN`` on pipeline, stage, owner, status or
-    currency, in any order: the WHERE clause is compared, part by part, with the one
-    ``visible_to(user).active()`` builds (same SQL, same joins), and every other part must be one of
-    those filters, which are then applied to the totals. Any other filter, a search, a slice, a
-    DISTINCT or an annotation: None, and the caller aggregates the deals themselves.
-    """
-    from django.db.models.lookups import Exact, In
-    from django.db.models.sql.where import AND
+    from .models import StageTotal
 
-    from accounts.permissions import owned_by_visible_q, sees_everything
-
-    from .models import Opportunity, StageTotal
-
-    user = getattr(deals, "_visible_to", None)
-    if user is None or deals.model is not Opportunity or not rollups_enabled():
+    if not rollups_enabled() or not filters.keys_only() or connections[using].vendor not in ("postgresql", "sqlite"):
         return None
-    connection = connections[deals.db]
-    if connection.vendor not in ("postgresql", "sqlite"):
-        return None
-    query = deals.query
-    if (
-        query.distinct
-        or query.combinator
-        or query.is_sliced
-        or query.annotations
-        or query.extra
-        or query.group_by is not None
-        or query.where.connector != AND
-        or query.where.negated
-    ):
-        return None
-    canonical = Opportunity.objects.visible_to(user).active().query
-    base = query.get_initial_alias()
-    if _joins(query) != _joins(canonical):
-        return None
-    try:
-        wanted = {_compiled(canonical, child, connection) for child in canonical.where.children}
-        found, narrowing = set(), Q()
-        for child in query.where.children:
-            sql = _compiled(query, child, connection)
-            if sql in wanted:
-                found.add(sql)
-                continue
-            lookup = _key_lookup(child, base, (Exact, In))
-            if lookup is None:
-                return None
-            narrowing &= Q(**{lookup[0]: lookup[1]})
-    except Exception:  # something that does not compile alone (EmptyResultSet, a subquery…)
-        return None
-    if found != wanted:
-        return None
-    totals = StageTotal.objects.using(deals.db).filter(narrowing)
+    if is_anonymous(user):
+        return StageTotal.objects.none()
+    totals = StageTotal.objects.using(using).filter(filters.keys_q(user))
     if not sees_everything(user):
         totals = totals.filter(owned_by_visible_q(user))
     return totals
 
 
-def _joins(query) -> dict:
-    """The joins a query's SQL uses (alias → what is joined, how), leaving unused ones aside."""
-    return {
-        alias: join.identity
-        for alias, join in query.alias_map.items()
-        if query.alias_refcount.get(alias) and hasattr(join, "identity") and join.parent_alias is not None
-    }
-
-
-def _compiled(query, node, connection) -> tuple:
-    compiler = query.get_compiler(connection=connection)
-    sql, params = compiler.compile(node)
-    return sql, tuple(params)
-
-
-def _key_lookup(node, base_alias: str, lookup_classes):
-    """``("stage__in", [1, 2])`` for a WHERE part ``stage_id IN (1, 2)`` on the deal table itself."""
-    from django.db.models.expressions import Col
-
-    if not isinstance(node, lookup_classes) or not isinstance(node.lhs, Col) or node.lhs.alias != base_alias:
-        return None
-    name = node.lhs.target.name
-    if name not in STAGE_TOTAL_KEYS:
-        return None
-    value = node.rhs
-    plain = (int, str)
-    if node.lookup_name == "exact" and isinstance(value, plain) and not isinstance(value, bool):
-        return f"{name}__exact", value
-    if (
-        node.lookup_name == "in"
-        and isinstance(value, list | tuple | set | frozenset)
-        and all(isinstance(v, plain) and not isinstance(v, bool) for v in value)
-    ):
-        return f"{name}__in", list(value)
-    return None
-
-
 def stage_totals_count(totals) -> int:
+    """How many deals ``totals`` (from :func:`stage_totals_for`) add up."""
     return totals.aggregate(n=Sum("deals"))["n"] or 0

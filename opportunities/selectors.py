@@ -13,6 +13,17 @@ def opportunity_list(*, user, include_archived: bool = False):
     return qs.select_related(*LIST_RELATED)
 
 
+def opportunity_count_from_totals(*, user, filterset) -> int | None:
+    """How many active deals ``user`` may see match ``filterset`` (validated), read from the kept
+    per-stage totals when its filters are keys only (the list's page count over a million deals:
+    one sum of a few hundred rows); None otherwise, and the list counts its rows."""
+    from .deal_filters import DealFilters
+    from .rollups import stage_totals_count, stage_totals_for
+
+    totals = stage_totals_for(user=user, filters=DealFilters.from_filterset(filterset))
+    return stage_totals_count(totals) if totals is not None else None
+
+
 def opportunity_values(deals, fields):
     """``deals`` (already narrowed, ordered and sliced) as plain dicts of ``fields``
     (``QuerySet.values()`` names, relations joined in the same query): for lists that build their

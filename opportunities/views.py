@@ -56,6 +56,9 @@ EXPORT_COLUMNS = [
 
 @login_required
 def opportunity_list(request):
+    def count(filterset, archived):
+        return None if archived else selectors.opportunity_count_from_totals(user=request.user, filterset=filterset)
+
     return list_page(
         request,
         selector=selectors.opportunity_list,
@@ -63,6 +66,7 @@ def opportunity_list(request):
         template="opportunities/opportunity_list.html",
         export_columns=EXPORT_COLUMNS,
         export_name="deals",
+        count=count,
     )
 
 

@@ -10,6 +10,8 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum
 
 from core.currency import quantize_cents
+from opportunities.deal_filters import DealFilters, deals_matching
+from opportunities.rollups import stage_totals_for
 
 from .models import Pipeline, Stage
 
@@ -30,27 +32,23 @@ def pipeline_list():
     return Pipeline.objects.prefetch_related("stages")
 
 
-def pipeline_summary(*, pipeline: Pipeline, deals) -> list[StageTotals]:
-    """Per-stage count, amount and weighted amount (amount × probability) of ``deals``.
+def pipeline_summary(*, user, pipeline: Pipeline, filters: DealFilters) -> list[StageTotals]:
+    """Per-stage count, amount and weighted amount (amount × probability) of the active deals of
+    ``pipeline`` that ``user`` may see and ``filters`` select. Every stage of the pipeline is
+    listed, in order, empty ones too.
 
-    ``deals`` is an Opportunity queryset already narrowed to what the reader may see and asked for
-    (``visible_to(user)``, not archived, the board's or the API's filters). Every stage of the
-    pipeline is listed, in order, empty ones too.
-
-    When ``deals`` is the reader's deals narrowed only by pipeline, stage, owner, status or
-    currency (the board without a search or date filter, the API's summary, the forecast), the
-    sums are read from the per-stage totals the database keeps (``opportunities.rollups``): a few
-    hundred rows, two queries, whatever the number of deals. Otherwise the deals are added up:
-    three queries.
+    When the filters are keys only (pipeline, stage, owner, status, currency, "mine"/"my team":
+    the board without a search or date filter, the API's summary, the forecast) the sums are read
+    from the per-stage totals the database keeps (``opportunities.rollups``): a few hundred rows,
+    two queries, whatever the number of deals. Otherwise the deals are added up: three queries.
     """
-    from opportunities.rollups import stage_totals_matching
-
-    deals = deals.filter(pipeline=pipeline).order_by()
-    kept = stage_totals_matching(deals)
-    if kept is not None:
-        totals, unconverted = _summary_from_totals(kept)
-    else:
-        totals, unconverted = _summary_from_deals(deals)
+    kept = stage_totals_for(user=user, filters=filters)
+    if kept is not None:  # the kept totals answer: the filters are keys only
+        totals, unconverted = _summary_from_totals(kept.filter(pipeline=pipeline))
+    else:  # any other filter: add up the deals themselves
+        totals, unconverted = _summary_from_deals(
+            deals_matching(user=user, filters=filters).filter(pipeline=pipeline).order_by()
+        )
 
     summary = []
     for stage in pipeline.stages.order_by("order"):
@@ -187,12 +185,15 @@ def board_column_cards(*, deals, stage: Stage, offset: int, limit: int, user=Non
     return rows[:limit], len(rows) > limit
 
 
-def board_get(*, pipeline: Pipeline, deals, limit: int, user=None) -> list[BoardColumn]:
-    """The board of ``pipeline`` for ``deals`` (already narrowed to what the reader may see and the
-    filters): the column totals come from :func:`pipeline_summary`, the same numbers as the API."""
-    summary = pipeline_summary(pipeline=pipeline, deals=deals)
+def board_get(*, user, pipeline: Pipeline, filters: DealFilters, limit: int) -> list[BoardColumn]:
+    """The board of ``pipeline``: the deals ``user`` may see that ``filters`` select. The column
+    totals come from :func:`pipeline_summary`, the same numbers as the API."""
+    summary = pipeline_summary(user=user, pipeline=pipeline, filters=filters)
     cards = board_cards(
-        deals=deals.filter(pipeline=pipeline), stages=[t.stage for t in summary], limit=limit, user=user
+        deals=deals_matching(user=user, filters=filters).filter(pipeline=pipeline),
+        stages=[t.stage for t in summary],
+        limit=limit,
+        user=user,
     )
     return [
         BoardColumn(totals=totals, cards=cards[totals.stage.pk][:limit], has_more=len(cards[totals.stage.pk]) > limit)

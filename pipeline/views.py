@@ -18,6 +18,7 @@ from contacts.models import Organization
 from contacts.services import organization_create
 from core.exceptions import StaleVersionError, ValidationError
 from opportunities import selectors as opportunity_selectors
+from opportunities.deal_filters import DealFilters, deals_matching
 from opportunities.models import Opportunity
 from opportunities.services import opportunity_create
 
@@ -31,11 +32,10 @@ def _page_size() -> int:
     return settings.CRM_BOARD_PAGE_SIZE
 
 
-def _filtered_deals(request, pipeline: Pipeline, params):
-    """The deals the reader may see, not archived, narrowed by the board's filters."""
-    deals = opportunity_selectors.opportunity_list(user=request.user).filter(pipeline=pipeline)
-    board_filter = BoardFilter(params, queryset=deals, request=request)
-    return board_filter, board_filter.qs.order_by()
+def _board_filters(request, params) -> tuple[BoardFilter, DealFilters]:
+    """The board's filter form, and the values it accepted (a refused one shows on the form)."""
+    board_filter = BoardFilter(params, queryset=Opportunity.objects.none(), request=request)
+    return board_filter, DealFilters.from_filterset(board_filter)
 
 
 def _pipeline_or_default(pk=None) -> Pipeline:
@@ -80,8 +80,8 @@ def _is_ajax(request) -> bool:
 @require_GET
 def board(request, pipeline_id=None):
     pipeline = _pipeline_or_default(pipeline_id)
-    board_filter, deals = _filtered_deals(request, pipeline, request.GET)
-    columns = selectors.board_get(pipeline=pipeline, deals=deals, limit=_page_size(), user=request.user)
+    board_filter, filters = _board_filters(request, request.GET)
+    columns = selectors.board_get(user=request.user, pipeline=pipeline, filters=filters, limit=_page_size())
     lost_reasons = list(LostReason.objects.filter(active=True))
     filter_query = request.GET.urlencode()
     context = {
@@ -112,7 +112,8 @@ def board_column_more(request, pipeline_id, stage_id):
         offset = max(0, int(request.GET.get("offset", 0)))
     except ValueError:
         offset = 0
-    _filter, deals = _filtered_deals(request, pipeline, request.GET)
+    _filter, filters = _board_filters(request, request.GET)
+    deals = deals_matching(user=request.user, filters=filters).filter(pipeline=pipeline)
     cards, has_more = selectors.board_column_cards(
         deals=deals, stage=stage, offset=offset, limit=_page_size(), user=request.user
     )
@@ -140,9 +141,10 @@ def _headers(request, pipeline: Pipeline, filter_query: str, stage_ids) -> dict:
     from django.http import QueryDict
 
     stage_ids = set(stage_ids)
-    _filter, deals = _filtered_deals(request, pipeline, QueryDict(filter_query))
+    _filter, filters = _board_filters(request, QueryDict(filter_query))
     headers = {}
-    for totals in selectors.pipeline_summary(pipeline=pipeline, deals=deals.filter(stage_id__in=stage_ids)):
+    summary = selectors.pipeline_summary(user=request.user, pipeline=pipeline, filters=filters.with_stages(stage_ids))
+    for totals in summary:
         if totals.stage.pk not in stage_ids:
             continue
         headers[totals.stage.pk] = {

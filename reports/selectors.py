@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Team
 from accounts.permissions import is_anonymous, owned_by_visible_q, sees_everything
 from core.currency import base_currency, quantize_cents
+from opportunities.deal_filters import DealFilters
 from opportunities.models import LeadSource, Opportunity, OpportunityLine, OpportunityType
 from pipeline.models import LostReason, Pipeline, Stage, StageChange
 from pipeline.selectors import pipeline_summary
@@ -850,7 +851,11 @@ def forecast_report(*, user, params=None) -> ForecastReport:
     )
 
     pipeline = filterset.form.cleaned_data.get("pipeline") or Pipeline.objects.filter(is_default=True).first()
-    by_stage = pipeline_summary(pipeline=pipeline, deals=deals) if pipeline and not mode.currency else []
+    by_stage = (
+        pipeline_summary(user=user, pipeline=pipeline, filters=_forecast_deal_filters(filterset))
+        if pipeline and not mode.currency
+        else []
+    )
     versus = [] if mode.currency else _forecast_versus_actual(user=user, filterset=filterset)
     return ForecastReport(
         currency=mode.code,
@@ -862,6 +867,17 @@ def forecast_report(*, user, params=None) -> ForecastReport:
         pipeline=pipeline,
         versus_actual=versus,
         filter=filterset,
+    )
+
+
+def _forecast_deal_filters(filterset: ReportFilter) -> DealFilters:
+    """The open deals the forecast's filters select, as the board's per-stage totals take them
+    (the period is a range of expected close dates)."""
+    data = filterset.form.cleaned_data
+    start, end = filterset.date_range()
+    fields = ("pipeline", "team", "owner", "type", "lead_source", "product")
+    return DealFilters.from_cleaned_data(
+        {**{name: data.get(name) for name in fields}, "status": "open", "close_after": start, "close_before": end}
     )
 
 

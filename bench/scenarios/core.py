@@ -90,6 +90,7 @@ BUDGETS = {
 
 
 def scenarios(ctx: BenchContext):
+    from opportunities.deal_filters import DealFilters
     from opportunities.models import Opportunity
     from pipeline.selectors import pipeline_summary
     from pipeline.services import opportunity_move_stage
@@ -131,8 +132,7 @@ def scenarios(ctx: BenchContext):
         return response
 
     def summary():
-        deals = Opportunity.objects.visible_to(ctx.user).active()
-        totals = pipeline_summary(pipeline=ctx.pipeline, deals=deals)
+        totals = pipeline_summary(user=ctx.user, pipeline=ctx.pipeline, filters=DealFilters())
         assert totals and sum(t.count for t in totals) > 0
         return totals
 

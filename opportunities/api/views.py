@@ -1,6 +1,5 @@
 """`/api/v1/opportunities/`: the same selectors, filters and services as the pages."""
 
-from django.core.paginator import Paginator
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
@@ -10,6 +9,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import can_edit
 from core.api import RestorePurgeMixin, restore_purge_schema
+from core.views import CountedPaginator
 from integrations.api.base import ERRORS, IDEMPOTENCY_KEY, IF_MATCH, WRITE_ERRORS, CrmViewSet
 from integrations.api.pagination import PageNumberPagination
 from pipeline.services import opportunity_move_stage
@@ -43,16 +43,26 @@ class StableOrderingFilterBackend(DjangoFilterBackend):
         return queryset.order_by(*order, "-id" if str(order[0]).startswith("-") else "id")
 
 
-class _RowsPaginator(Paginator):
-    """Counts the deals (a queryset: from the per-stage totals when it can), then reads the page's
-    rows as plain values instead of model instances."""
+class DealFilterBackend(StableOrderingFilterBackend):
+    """The deals' filter backend; hands the view the FilterSet it validated, for the page count."""
+
+    def get_filterset(self, request, queryset, view):
+        view.deal_filterset = super().get_filterset(request, queryset, view)
+        return view.deal_filterset
+
+
+class _RowsPaginator(CountedPaginator):
+    """Reads the page's rows as plain values instead of model instances."""
 
     def _get_page(self, object_list, *args, **kwargs):
         return super()._get_page(selectors.opportunity_values(object_list, DEAL_VALUES), *args, **kwargs)
 
 
 class DealRowsPagination(PageNumberPagination):
-    django_paginator_class = _RowsPaginator
+    known_count: int | None = None  # set by the view when it knows the count without counting
+
+    def django_paginator_class(self, object_list, per_page):
+        return _RowsPaginator(object_list, per_page, count=self.known_count)
 
 
 def editable_or_403(user, obj):
@@ -64,8 +74,9 @@ def editable_or_403(user, obj):
 class OpportunityViewSet(RestorePurgeMixin, mixins.ListModelMixin, CrmViewSet):
     serializer_class = OpportunitySerializer
     pagination_class = DealRowsPagination
-    filter_backends = [StableOrderingFilterBackend]
+    filter_backends = [DealFilterBackend]
     filterset_class = OpportunityFilter
+    deal_filterset = None  # the validated filters of this request (None: none asked for)
     default_ordering = ["-created_at"]
     queryset = Opportunity.objects.none()  # for the schema; get_queryset narrows to what the caller sees
 
@@ -79,6 +90,11 @@ class OpportunityViewSet(RestorePurgeMixin, mixins.ListModelMixin, CrmViewSet):
         (``deal_representation``; a test keeps them equal): building 100 deals with their five
         related records as model instances was a third of the page's time."""
         deals = self.filter_queryset(self.get_queryset())
+        # The count: from the kept per-stage totals when the filters are keys only, else counted.
+        if self.paginator is not None:
+            self.paginator.known_count = selectors.opportunity_count_from_totals(
+                user=request.user, filterset=self.deal_filterset
+            )
         page = self.paginate_queryset(deals)
         if page is None:  # no pagination asked for
             return Response(deal_rows_representation(selectors.opportunity_values(deals, DEAL_VALUES)))

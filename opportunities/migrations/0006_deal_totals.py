@@ -15,8 +15,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        # The triggers that fill these tables are installed (and the tables computed) after
-        # migrate, by opportunities.rollups.rollups_install (see opportunities/apps.py).
+        # The triggers that fill these tables are installed (and the tables computed) by
+        # 0008_deal_totals_triggers.
         migrations.CreateModel(
             name="ClosedMonth",
             fields=[

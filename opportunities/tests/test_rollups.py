@@ -11,8 +11,16 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
 from core.services import exchange_rate_set
+from opportunities.deal_filters import DealFilters, deals_matching
 from opportunities.models import Opportunity, StageTotal
-from opportunities.rollups import ROLLUPS, rollup_differences, rollups_install, stage_totals_matching
+from opportunities.rollups import (
+    ROLLUPS,
+    closed_months_time_zone,
+    missing_triggers,
+    rollup_differences,
+    stage_totals_for,
+    trigger_names,
+)
 from opportunities.services import (
     opportunity_amounts_rebase,
     opportunity_archive,
@@ -29,6 +37,18 @@ pytestmark = pytest.mark.django_db
 def assert_totals_agree():
     for rollup in ROLLUPS:
         assert rollup_differences(rollup) == [], rollup.name
+    assert_check_is_clean()
+
+
+def assert_check_is_clean():
+    """``manage.py check_deal_totals`` finds nothing (it exits with status 1 on any difference)."""
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("check_deal_totals", stdout=out)
+    assert "equal the deals" in out.getvalue()
 
 
 def uses_totals(queries) -> bool:
@@ -101,7 +121,11 @@ def test_every_way_of_writing_deals_keeps_the_totals_right(
     assert StageTotal.objects.filter(deals__gt=0).exists()
 
 
-def test_missing_triggers_or_another_time_zone_reinstall_and_recompute(deals, rep, stages, settings):
+def test_check_deal_totals_reports_a_lost_trigger_and_rebuild_reinstalls(deals, rep, stages, settings):
+    import io
+
+    from django.core.management import CommandError, call_command
+
     table = Opportunity._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -109,102 +133,222 @@ def test_missing_triggers_or_another_time_zone_reinstall_and_recompute(deals, re
         else:
             cursor.execute(f"DROP TRIGGER {table}_stage_totals_update")
     opportunity_move_stage(opportunity=deals["rep_new"], stage=stages["Qualifying"], user=rep)
-    assert rollup_differences(ROLLUPS[0]) != []  # what a lost trigger would do
 
-    assert rollups_install() == ["stage_totals"]
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="difference"):
+        call_command("check_deal_totals", stdout=out)
+    report = out.getvalue()
+    assert f"missing trigger {table}_stage_totals_update" in report
+    assert f"opportunities_stagetotal [pipeline_id={stages['New'].pipeline_id}, stage_id={stages['New'].pk}" in report
+
+    call_command("rebuild_deal_totals", stdout=io.StringIO())
     assert_totals_agree()
-    assert rollups_install() == []  # nothing to do when everything is in place
 
+    # A new TIME_ZONE: the rebuild counts the months in it, and says so to the won/lost selector.
     settings.TIME_ZONE = "America/New_York"
-    assert rollups_install() == ["closed_months"]
-    from opportunities.rollups import closed_months_time_zone
-
+    call_command("rebuild_deal_totals", stdout=io.StringIO())
     assert closed_months_time_zone() == "America/New_York"
     assert_totals_agree()
+
+
+def test_the_migrations_install_every_trigger_and_record_the_time_zone(db, settings):
+    """The test database was made by ``migrate``: a later migration that rebuilt the deal table
+    without ending with InstallDealTotals (SQLite drops a rebuilt table's triggers) fails here."""
+    assert missing_triggers() == []
+    assert len(trigger_names(connection.vendor)) == (8 if connection.vendor == "postgresql" else 6)
+    assert closed_months_time_zone() == settings.TIME_ZONE
+
+
+def test_every_migration_that_alters_the_deal_table_after_the_triggers_reinstalls_them():
+    """See opportunities/rollups.py: such a migration ends with InstallDealTotals()."""
+    from django.db import migrations as ops
+    from django.db.migrations.loader import MigrationLoader
+
+    from opportunities.rollups import InstallDealTotals
+
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    graph = loader.graph
+    installed_by = ("opportunities", "0008_deal_totals_triggers")
+    harmless = (ops.AddIndex, ops.RemoveIndex, ops.RenameIndex, ops.RunPython, ops.AlterModelOptions)
+    for key in graph.leaf_nodes():
+        for node in graph.forwards_plan(key):
+            if node == installed_by or installed_by not in graph.forwards_plan(node):
+                continue
+            migration = loader.graph.nodes[node]
+            touches = [
+                op
+                for op in migration.operations
+                if not isinstance(op, harmless)
+                and node[0] == "opportunities"
+                and "opportunity" in (getattr(op, "model_name", None), getattr(op, "name", "").lower())
+            ]
+            if touches:
+                assert isinstance(migration.operations[-1], InstallDealTotals), node
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_trigger_migration_is_reversible(rep, stages):
+    from django.core.management import call_command
+
+    deal = OpportunityFactory(owner=rep, stage=stages["New"], amount=Decimal("10.00"))
+    call_command("migrate", "opportunities", "0007", verbosity=0)
+    try:
+        assert missing_triggers() == trigger_names(connection.vendor)
+        Opportunity.objects.filter(pk=deal.pk).update(amount_base=Decimal("99.00"))  # not followed
+    finally:
+        call_command("migrate", "opportunities", verbosity=0)
+    assert missing_triggers() == []
+    assert_totals_agree()  # recomputed from the deals by the migration
 
 
 # --- reading them --------------------------------------------------------------------------------
 
 
-def test_the_board_totals_come_from_the_totals_and_equal_the_deals(
-    deals, rep, teammate, manager, other_rep, crm_admin, pipeline, stages
-):
+def _board_filter(params, reader):
     from pipeline.forms import BoardFilter
 
+    return BoardFilter(params, queryset=Opportunity.objects.none(), request=type("R", (), {"user": reader}))
+
+
+def test_the_board_totals_come_from_the_totals_when_the_filters_are_keys_and_equal_the_deals(
+    deals, rep, teammate, manager, other_rep, crm_admin, team, pipeline, stages
+):
     for reader in (rep, teammate, manager, other_rep, crm_admin):
-        visible = Opportunity.objects.visible_to(reader).active()
         variants = [
-            visible,
-            visible.filter(stage_id__in=[stages["New"].pk, stages["Won"].pk]),  # a move's two columns
-            visible.filter(owner=reader),  # "Mine"
-            visible.filter(status="open"),  # the forecast
-            BoardFilter({}, queryset=visible.filter(pipeline=pipeline)).qs,
-            BoardFilter({"scope": "team"}, queryset=visible, request=type("R", (), {"user": reader})).qs,
+            DealFilters(),
+            DealFilters(stages=(stages["New"].pk, stages["Won"].pk)),  # a move's two columns
+            DealFilters(scope="mine"),
+            DealFilters(scope="team"),
+            DealFilters(owners=(rep.pk, other_rep.pk)),
+            DealFilters(teams=(team.pk,)),
+            DealFilters(statuses=("open",)),  # the forecast
+            DealFilters(currencies=("USD",)),
+            DealFilters(pipeline=pipeline.pk, statuses=("won", "lost")),
+            DealFilters.from_filterset(_board_filter({"scope": "team", "close_after": "no date"}, reader)),
         ]
-        for variant in variants:
+        for filters in variants:
+            assert filters.keys_only(), filters
             with CaptureQueriesContext(connection) as queries:
-                kept = pipeline_summary(pipeline=pipeline, deals=variant)
-            assert uses_totals(queries), (reader, variant.query)
+                kept = pipeline_summary(user=reader, pipeline=pipeline, filters=filters)
+            assert uses_totals(queries), (reader, filters)
             with override_settings(CRM_DEAL_ROLLUPS=False):
-                assert kept == pipeline_summary(pipeline=pipeline, deals=variant), reader
-    visible = Opportunity.objects.visible_to(rep).active()
-    summary = {t.stage.name: t for t in pipeline_summary(pipeline=pipeline, deals=visible)}
+                assert kept == pipeline_summary(user=reader, pipeline=pipeline, filters=filters), (reader, filters)
+    summary = {t.stage.name: t for t in pipeline_summary(user=rep, pipeline=pipeline, filters=DealFilters())}
     assert (summary["New"].count, summary["New"].amount) == (3, Decimal("300.30"))  # not the other team's
     assert summary["New"].unconverted == {"USD": Decimal("40.00")}
 
 
 def test_other_filters_add_up_the_deals_themselves(deals, rep, pipeline, stages):
-    from pipeline.forms import BoardFilter
-
-    visible = Opportunity.objects.visible_to(rep).active()
-    request = type("R", (), {"user": rep})
-    for variant in (
-        BoardFilter({"q": "Deal"}, queryset=visible, request=request).qs,
-        BoardFilter({"close_after": "2020-01-01"}, queryset=visible, request=request).qs,
-        visible.filter(amount__gte=100),
-        visible.filter(stage__kind="open"),
-        Opportunity.objects.visible_to(rep),  # archived deals included
-        Opportunity.objects.active(),  # no reader: not "what someone may see"
-        visible.exclude(stage=stages["New"]),
-        visible.filter(pk__in=[deals["rep_new"].pk])[:1],
+    for filters in (
+        DealFilters.from_filterset(_board_filter({"q": "Deal"}, rep)),
+        DealFilters.from_filterset(_board_filter({"close_after": "2020-01-01"}, rep)),
+        DealFilters.from_filterset(_board_filter({"type": "new_business"}, rep)),
+        DealFilters(amount_min=Decimal("100"), statuses=("open",)),
+        DealFilters(organization=deals["rep_new"].organization_id),
     ):
-        assert stage_totals_matching(variant) is None, variant.query
+        assert not filters.keys_only()
+        assert stage_totals_for(user=rep, filters=filters) is None
     with CaptureQueriesContext(connection) as queries:
-        filtered = pipeline_summary(pipeline=pipeline, deals=visible.filter(amount__gte=100))
+        filtered = pipeline_summary(user=rep, pipeline=pipeline, filters=DealFilters(amount_min=Decimal("100")))
     assert not uses_totals(queries)
     assert {t.stage.name: t.count for t in filtered}["New"] == 2  # 100.10 and 200.20, not 40 USD
 
 
-def test_a_filter_that_reads_like_visibility_but_joins_another_user_is_not_taken_for_it(rep, team, deals):
-    """The same SQL text over another join (the creator's team instead of the owner's) is not the
-    visibility rule: the joins are compared too."""
-    from django.db.models import Q
+def test_the_forecasts_stage_totals_equal_the_open_deals_its_filters_select(deals, rep, manager, crm_admin, team):
+    from reports.selectors import forecast_report
 
-    lookalike = Opportunity.objects.filter(Q(owner_id=rep.pk) | Q(created_by__team_id__in=[team.pk])).active()
-    lookalike._visible_to = rep
-    assert stage_totals_matching(lookalike) is None
-
-
-def test_counting_the_readers_deals_reads_the_totals(deals, rep, manager, other_rep, crm_admin):
-    for reader in (rep, manager, other_rep, crm_admin):
-        visible = Opportunity.objects.visible_to(reader).active()
-        with CaptureQueriesContext(connection) as queries:
-            counted = visible.count()
-        assert uses_totals(queries)
-        assert counted == len(list(visible)) > 0
-        assert visible.filter(status="open").count() == len([d for d in visible if d.status == "open"])
-        assert visible.filter(name__icontains="deal").count() == len(list(visible.filter(name__icontains="deal")))
+    for reader in (rep, manager, crm_admin):
+        for params in ({}, {"team": team.pk}, {"owner": rep.pk}, {"type": "new_business"}, {"period": "this_year"}):
+            with CaptureQueriesContext(connection) as queries:
+                kept = forecast_report(user=reader, params=params).by_stage
+            assert uses_totals(queries) == (params.keys() <= {"team", "owner"}), params
+            with override_settings(CRM_DEAL_ROLLUPS=False):
+                assert kept == forecast_report(user=reader, params=params).by_stage, (reader, params)
+            assert sum(t.count for t in kept if not t.stage.is_open) == 0  # open deals only
 
 
-def test_the_deal_list_and_the_api_count_from_the_totals(client, deals, rep, django_assert_num_queries):
+# The API's and the list's parameters, one filter at a time and together: DealFilters selects the
+# same deals as the FilterSet that validated them (the rows of the list come from the FilterSet).
+FILTER_PARAMS = [
+    {},
+    {"q": "deal"},
+    {"scope": "mine"},
+    {"scope": "team"},
+    {"scope": "all"},
+    {"status": "open"},
+    {"type": "new_business"},
+    {"lead_source": "website"},
+    {"amount_min": "100", "amount_max": "1000"},
+    {"close_after": "2000-01-01", "close_before": "2100-01-01"},
+    {"closed_after": "2000-01-01", "closed_before": "2100-01-01"},
+    {"updated_since": "2000-01-01T00:00:00Z"},
+]
+
+
+@pytest.mark.parametrize("params", FILTER_PARAMS)
+def test_deal_filters_select_what_the_filterset_selects(deals, rep, manager, crm_admin, stages, params):
+    from opportunities.filters import OpportunityFilter
+    from opportunities.selectors import opportunity_list
+
+    extra = [{}, {"stage": stages["New"].pk}, {"owner": rep.pk}, {"organization": deals["rep_new"].organization_id}]
+    for reader in (rep, manager, crm_admin):
+        for more in extra:
+            request = type("R", (), {"user": reader})
+            filterset = OpportunityFilter({**params, **more}, queryset=opportunity_list(user=reader), request=request)
+            assert filterset.is_valid(), filterset.errors
+            filters = DealFilters.from_filterset(filterset)
+            expected = sorted(filterset.qs.values_list("pk", flat=True))
+            assert sorted(deals_matching(user=reader, filters=filters).values_list("pk", flat=True)) == expected
+
+
+def test_deal_filters_know_every_filter_of_the_list_and_the_reports(rep, pipeline, stages):
+    """A filter added to a FilterSet but not to DealFilters raises instead of being left out of
+    the totals."""
+    from opportunities.filters import OpportunityFilter
+
+    data = {name: object() for name in OpportunityFilter.base_filters}
+    data["ordering"] = ["name"]
+    for name in ("pipeline", "stage", "owner"):
+        data[name] = {"pipeline": pipeline, "stage": stages["New"], "owner": rep}[name]
+    DealFilters.from_cleaned_data(data)  # no ValueError
+    with pytest.raises(ValueError, match="colour"):
+        DealFilters.from_cleaned_data({"colour": "red"})
+
+
+def test_the_deal_list_and_the_api_count_from_the_totals_when_the_filters_are_keys(client, deals, rep, stages):
     from opportunities.selectors import opportunity_list
 
     client.force_login(rep)
-    response = client.get("/opportunities/")
-    expected = opportunity_list(user=rep).filter().count()
-    assert response.context["page"].paginator.count == expected == len(list(opportunity_list(user=rep)))
-    api = client.get("/api/v1/opportunities/", headers={"Accept": "application/json"}).json()
-    assert api["count"] == expected
+    everything = len(list(opportunity_list(user=rep)))
+    new = len(list(opportunity_list(user=rep).filter(stage=stages["New"])))
+    for params, expected, from_totals in (
+        ({}, everything, True),
+        ({"stage": stages["New"].pk, "scope": "mine"}, new - 1, True),  # the teammate's deal out
+        ({"q": "zzz-no-such-deal"}, 0, False),
+        ({"amount_min": "150"}, 2, False),  # 1000.00 and 200.20
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get("/opportunities/", params).context["page"]
+        assert page.paginator.count == expected, params
+        assert uses_totals(queries) == from_totals, params
+        with CaptureQueriesContext(connection) as queries:
+            api = client.get("/api/v1/opportunities/", params, headers={"Accept": "application/json"}).json()
+        assert api["count"] == expected, params
+        assert uses_totals(queries) == from_totals, params
+    # The archived deals are not in the totals: counted.
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/opportunities/", {"archived": "1"}).context["page"].paginator.count == 1
+    assert not uses_totals(queries)
+
+
+def test_an_invalid_filter_of_the_pipeline_summary_is_a_400_naming_it(client, rep, pipeline):
+    client.force_login(rep)
+    url = f"/api/v1/pipelines/{pipeline.pk}/summary/"
+    for name, value in (("amount_min", "abc"), ("close_after", "not-a-date"), ("stage", "999999"), ("scope", "x")):
+        response = client.get(url, {name: value}, headers={"Accept": "application/json"})
+        assert response.status_code == 400, (name, response.content)
+        assert name in response.json()["error"]["fields"]
+    assert client.get(url, {"amount_min": "10"}, headers={"Accept": "application/json"}).status_code == 200
 
 
 # --- the lost-deals report's "lost from" ---------------------------------------------------------
@@ -295,9 +439,11 @@ def test_a_deal_closed_at_midnight_counts_in_its_local_month(rep, stages):
 def test_the_rebuild_command_recomputes_the_totals(deals):
     import io
 
-    from django.core.management import call_command
+    from django.core.management import CommandError, call_command
 
     StageTotal.objects.update(deals=0)  # as after loading deals with the triggers off
+    with pytest.raises(CommandError):
+        call_command("check_deal_totals", stdout=io.StringIO())
     out = io.StringIO()
     call_command("rebuild_deal_totals", stdout=out)
     assert "stage_totals" in out.getvalue() and "closed_months" in out.getvalue()

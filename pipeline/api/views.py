@@ -1,13 +1,15 @@
 """`/api/v1/pipelines/`, `/stages/`, `/lost-reasons/`, and the per-stage summary the board shows."""
 
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from integrations.api.base import ERRORS
-from opportunities import selectors as opportunity_selectors
+from opportunities.deal_filters import DealFilters
 from opportunities.filters import OpportunityFilter
+from opportunities.models import Opportunity
 
 from ..models import LostReason, Pipeline, Stage
 from ..selectors import pipeline_summary
@@ -58,9 +60,11 @@ class PipelineViewSet(viewsets.ReadOnlyModelViewSet):
         """Per stage: count, amount and weighted amount (in the base currency) of the deals you may
         see that match the filters — the same selector as the board's column headers."""
         pipeline = self.get_object()
-        deals = opportunity_selectors.opportunity_list(user=request.user).filter(pipeline=pipeline)
-        deals = OpportunityFilter(request.query_params, queryset=deals, request=request).qs
-        return Response(StageTotalsSerializer(pipeline_summary(pipeline=pipeline, deals=deals), many=True).data)
+        filterset = OpportunityFilter(request.query_params, queryset=Opportunity.objects.none(), request=request)
+        if not filterset.is_valid():  # 400 naming the parameter, as the deal list answers
+            raise translate_validation(filterset.errors)
+        summary = pipeline_summary(user=request.user, pipeline=pipeline, filters=DealFilters.from_filterset(filterset))
+        return Response(StageTotalsSerializer(summary, many=True).data)
 
 
 class StageViewSet(viewsets.ReadOnlyModelViewSet):

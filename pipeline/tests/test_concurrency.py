@@ -65,3 +65,15 @@ def test_fifty_concurrent_moves_of_one_deal(rep, stages):
     assert StageChange.objects.filter(opportunity=deal).count() == 1 + len(successes)
     history = list(StageChange.objects.filter(opportunity=deal).order_by("changed_at", "id")[1:])
     assert [h.to_stage_id for h in history] == [stage for _, stage in successes]
+    assert_deal_totals_clean()
+
+
+def assert_deal_totals_clean():
+    """``manage.py check_deal_totals`` finds the kept totals equal to the deals after the race."""
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("check_deal_totals", stdout=out)  # raises CommandError on any difference
+    assert "equal the deals" in out.getvalue()

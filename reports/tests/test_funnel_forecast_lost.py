@@ -145,10 +145,10 @@ def test_forecast_every_figure(open_deals, rep):
 
 def test_forecast_agrees_with_the_board(open_deals, rep, pipeline):
     """The board header (pipeline_summary) and the forecast total show the same open pipeline."""
-    from opportunities.models import Opportunity
+    from opportunities.deal_filters import DealFilters
 
     report = forecast_report(user=rep, params={"pipeline": pipeline.pk})
-    board = pipeline_summary(pipeline=pipeline, deals=Opportunity.objects.visible_to(rep).active())
+    board = pipeline_summary(user=rep, pipeline=pipeline, filters=DealFilters())
     open_rows = [row for row in board if row.stage.is_open]
     assert sum(r.count for r in open_rows) == report.total.count
     assert sum(r.amount for r in open_rows) == report.total.unweighted
