@@ -18,7 +18,7 @@ transition tables there). Both are generated here from one definition per table 
 and the tables are recomputed from the same definition.
 
 **Installed by migrations.** The migration operation :class:`InstallDealTotals` (first in
-``opportunities/migrations/0008_deal_totals_triggers.py``) creates the triggers for the database
+``opportunities/migrations/0009_deal_totals_triggers.py``) creates the triggers for the database
 of the migration, computes the tables from the deals and records the time zone of the months in
 ``opportunities_dealtotalszone``; reversed, it drops them. Nothing is installed outside
 ``migrate`` (``manage.py rebuild_deal_totals`` does the same by hand, e.g. for a new

@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
 
     operations = [
         # The triggers that fill these tables are installed (and the tables computed) by
-        # 0008_deal_totals_triggers.
+        # 0009_deal_totals_triggers.
         migrations.CreateModel(
             name="ClosedMonth",
             fields=[

@@ -168,7 +168,7 @@ def test_every_migration_that_alters_the_deal_table_after_the_triggers_reinstall
 
     loader = MigrationLoader(None, ignore_no_migrations=True)
     graph = loader.graph
-    installed_by = ("opportunities", "0008_deal_totals_triggers")
+    installed_by = ("opportunities", "0009_deal_totals_triggers")
     harmless = (ops.AddIndex, ops.RemoveIndex, ops.RenameIndex, ops.RunPython, ops.AlterModelOptions)
     for key in graph.leaf_nodes():
         for node in graph.forwards_plan(key):
@@ -191,7 +191,7 @@ def test_the_trigger_migration_is_reversible(rep, stages):
     from django.core.management import call_command
 
     deal = OpportunityFactory(owner=rep, stage=stages["New"], amount=Decimal("10.00"))
-    call_command("migrate", "opportunities", "0007", verbosity=0)
+    call_command("migrate", "opportunities", "0008", verbosity=0)
     try:
         assert missing_triggers() == trigger_names(connection.vendor)
         Opportunity.objects.filter(pk=deal.pk).update(amount_base=Decimal("99.00"))  # not followed

@@ -12,7 +12,7 @@ from opportunities.rollups import InstallDealTotals
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("opportunities", "0007_opportunity_lost_from_stage"),
+        ("opportunities", "0008_currency_in_circulation"),
     ]
 
     operations = [

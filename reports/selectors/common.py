@@ -1,0 +1,63 @@
+"""What every report shares: the bound filter over the deals the reader may see, ratios, and the
+day of a datetime in the active time zone."""
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from opportunities.models import Opportunity
+
+from ..filters import ReportFilter
+
+RATE = Decimal("0.0001")
+TENTH = Decimal("0.1")
+
+
+def ratio(part, whole) -> Decimal | None:
+    """part / whole to four decimals (0.2500 = 25 %), or None when there is nothing to divide."""
+    if not whole:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(RATE, rounding=ROUND_HALF_UP)
+
+
+def all_of(*conditions):
+    """AND of the conditions that are not None, or None (no FILTER clause at all)."""
+    conditions = [c for c in conditions if c is not None]
+    if not conditions:
+        return None
+    combined = conditions[0]
+    for condition in conditions[1:]:
+        combined &= condition
+    return combined
+
+
+def report_filter(*, user, params, date_field: str, with_group_by: bool = False) -> ReportFilter:
+    """The bound, validated filter over the deals ``user`` may see; raises ValidationError naming
+    the bad fields."""
+    deals = Opportunity.objects.visible_to(user).active()
+    filterset = ReportFilter(
+        params if params is not None else {},
+        queryset=deals,
+        date_field=date_field,
+        with_group_by=with_group_by,
+        user=user,
+    )
+    if not filterset.is_valid():
+        raise ValidationError({name: [str(e) for e in errors] for name, errors in filterset.errors.items()})
+    start, end = filterset.date_range()
+    if start and end and start > end:
+        raise ValidationError({"date_to": [_("The end of the period is before its start.")]})
+    return filterset
+
+
+def local_date(value):
+    """The calendar day of a date or datetime, in the active time zone (a TruncMonth of an aware
+    datetime comes back aware)."""
+    if isinstance(value, datetime.datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return value.date()
+    return value
