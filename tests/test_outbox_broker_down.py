@@ -15,7 +15,8 @@ from core import outbox
 from core.models import OutboxEvent
 from opportunities.tests.factories import OpportunityFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# No serialized rollback: the stages fixture re-seeds the pipelines after another test's flush.
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 TOPICS = ("opportunity.stage_changed", "opportunity.updated", "organization.updated")
 

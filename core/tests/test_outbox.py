@@ -12,7 +12,8 @@ from core.outbox import event_emit, outbox_deliver_pending, subscribe
 from opportunities.tests.factories import OpportunityFactory
 from pipeline.services import opportunity_move_stage
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# No serialized rollback: the stages fixture re-seeds the pipelines after another test's flush.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
