@@ -3,10 +3,7 @@ once. The broker is a redis-server this test starts on a free port and stops its
 machine's shared Redis); the deliveries are made by a real Celery worker consuming from it."""
 
 import shutil
-import socket
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -15,64 +12,22 @@ from core import outbox
 from core.models import OutboxEvent
 from opportunities.tests.factories import OpportunityFactory
 
+from .redis_server import RedisServer, celery_pools_reset, free_port
+
 # No serialized rollback: the stages fixture re-seeds the pipelines after another test's flush.
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 TOPICS = ("opportunity.stage_changed", "opportunity.updated", "organization.updated")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class OwnRedis:
-    """A throw-away redis-server on 127.0.0.1:<port>, in memory only."""
-
-    def __init__(self, port: int, workdir: Path):
-        self.port, self.workdir, self.process = port, workdir, None
-        self.binary = shutil.which("redis-server")
-
-    def start(self):
-        self.process = subprocess.Popen(  # noqa: S603 (our own arguments)
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            cwd=self.workdir,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self):
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
 @pytest.fixture
 def own_broker(tmp_path):
     if shutil.which("redis-server") is None:
         pytest.fail("redis-server is not installed (apt-get install redis-server)")
-    from kombu import pools
-
     from crm.celery import app
 
-    def reset_pools():
-        pools.reset()
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    redis = OwnRedis(_free_port(), tmp_path)
+    reset_pools = celery_pools_reset
+    redis = RedisServer(free_port(), tmp_path)
     redis.start()
     previous = app.conf.broker_url, app.conf.task_always_eager
     app.conf.broker_url = f"redis://127.0.0.1:{redis.port}/0"

@@ -10,11 +10,7 @@ Redis at all: a closed port is a Redis that is down.
 import logging
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 from django.core.cache import caches
@@ -29,64 +25,10 @@ from core.models import OutboxEvent
 from opportunities.models import Opportunity
 from opportunities.tests.factories import OpportunityFactory
 
+from .redis_server import RedisServer, celery_pools_reset, free_port
+
 PASSWORD = "test-password-123"
 SESSION_KEY_PREFIX = "django.contrib.sessions.cached_db"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class RedisServer:
-    """A throw-away redis-server on 127.0.0.1:<port>, in memory only, that a test stops, restarts,
-    or freezes (SIGSTOP: the port still accepts connections, nothing answers: a hung Redis)."""
-
-    def __init__(self, port: int, workdir: Path):
-        self.port, self.workdir, self.process = port, workdir, None
-
-    def start(self):
-        self.process = subprocess.Popen(  # noqa: S603 (our own arguments)
-            [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1"]
-            + ["--save", "", "--appendonly", "no"],
-            cwd=self.workdir,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"redis-server did not start on port {self.port}")
-
-    def stop(self):
-        if self.process is not None:
-            self.process.send_signal(signal.SIGCONT)  # in case it was frozen
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-    def freeze(self):
-        self.process.send_signal(signal.SIGSTOP)
-
-    def thaw(self):
-        self.process.send_signal(signal.SIGCONT)
-
-
-def _pools_reset():
-    from kombu import pools
-
-    from crm.celery import app
-
-    pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
 
 
 def _breakers_reset():
@@ -105,19 +47,19 @@ def own_redis(settings, tmp_path):
     if shutil.which("redis-server") is None:
         pytest.fail("redis-server is not installed (apt-get install redis-server)")
     assert settings.CACHES["default"]["BACKEND"] != "django.core.cache.backends.locmem.LocMemCache"
-    server = RedisServer(int(os.environ.get("CRM_TEST_REDIS_PORT") or _free_port()), tmp_path)
+    server = RedisServer(int(os.environ.get("CRM_TEST_REDIS_PORT") or free_port()), tmp_path)
     server.start()
     settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{server.port}/1"}}
     settings.CRM_CACHE_RETRY_AFTER = settings.CRM_BROKER_RETRY_AFTER = 60
     previous = app.conf.broker_url, app.conf.task_always_eager
     app.conf.broker_url = f"redis://127.0.0.1:{server.port}/0"
     app.conf.task_always_eager = False
-    _pools_reset()
+    celery_pools_reset()
     _breakers_reset()
     yield server
     server.stop()
     app.conf.broker_url, app.conf.task_always_eager = previous
-    _pools_reset()
+    celery_pools_reset()
     _breakers_reset()
 
 
@@ -255,7 +197,7 @@ def test_a_hung_redis_costs_one_short_timeout_and_a_session_logged_out_meanwhile
 @pytest.fixture
 def dead_redis_url():
     _breakers_reset()
-    yield f"redis://127.0.0.1:{_free_port()}/0"
+    yield f"redis://127.0.0.1:{free_port()}/0"
     _breakers_reset()
 
 
