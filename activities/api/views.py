@@ -5,8 +5,8 @@ from rest_framework import serializers
 
 from accounts.permissions import OWNER_HELP, can_edit
 from contacts.models import Contact, Organization
-from integrations.api.base import ServiceViewSet, service_viewset_schema
-from integrations.api.fields import VisibleRelatedField
+from core.api.base import ServiceViewSet, service_viewset_schema
+from core.api.fields import VisibleRelatedField
 from opportunities.api.views import StableOrderingFilterBackend
 from opportunities.models import Opportunity
 

@@ -301,7 +301,7 @@ REST_FRAMEWORK = {
         "integrations.permissions.TokenScope",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "integrations.api.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
         "integrations.throttling.TokenOrUserRateThrottle",
@@ -311,7 +311,7 @@ REST_FRAMEWORK = {
         "user": env("API_THROTTLE_RATE", default="2000/hour"),
         "anon": env("API_THROTTLE_RATE_ANON", default="60/hour"),
     },
-    "EXCEPTION_HANDLER": "integrations.api.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -321,9 +321,9 @@ REST_FRAMEWORK = {
 }
 # The anonymous throttle keys on the same client address as the log-in lock-out (never on a forged header).
 REST_FRAMEWORK["NUM_PROXIES"] = CRM_TRUSTED_PROXY_COUNT
-# JSON bodies nested too deeply are a 400, not a RecursionError (integrations/api/parsers.py).
+# JSON bodies nested too deeply are a 400, not a RecursionError (core/api/parsers.py).
 REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
-    "integrations.api.parsers.JSONParser",
+    "core.api.parsers.JSONParser",
     "rest_framework.parsers.FormParser",
     "rest_framework.parsers.MultiPartParser",
 ]

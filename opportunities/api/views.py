@@ -8,7 +8,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from accounts.permissions import can_edit
-from core.api import RestorePurgeMixin, restore_purge_schema
+from core.api.archive import RestorePurgeMixin, restore_purge_schema
 from core.views import CountedPaginator
 from integrations.api.base import ERRORS, IDEMPOTENCY_KEY, IF_MATCH, WRITE_ERRORS, CrmViewSet
 from integrations.api.pagination import PageNumberPagination

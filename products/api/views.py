@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from integrations.api.base import ServiceViewSet, service_viewset_schema
+from core.api.base import ServiceViewSet, service_viewset_schema
 from opportunities.api.views import StableOrderingFilterBackend
 
 from .. import selectors, services
