@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
+from .rounding import quantize_cents
 from .validators import currency_code, plausible_date
 
 
@@ -124,8 +125,6 @@ class PricedLine(models.Model):
     @property
     def net_total(self) -> Decimal:
         """Quantity × unit price less the discount, rounded to the cent (half up)."""
-        from .currency import quantize_cents
-
         gross = self.quantity * self.unit_price
         return quantize_cents(gross * (Decimal(100) - self.discount_percent) / Decimal(100))
 

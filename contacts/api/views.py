@@ -8,8 +8,8 @@ from accounts.permissions import OWNER_HELP, can_edit
 from core.api.archive import RestorePurgeMixin, restore_purge_schema
 from core.api.base import ServiceViewSet, service_viewset_schema
 from core.api.fields import VisibleRelatedField
+from core.api.filters import StableOrderingFilterBackend
 from core.filters import PlausibleIsoDateTimeFilter
-from opportunities.api.views import StableOrderingFilterBackend
 
 from .. import selectors, services
 from ..filters import ContactFilter, OrganizationFilter

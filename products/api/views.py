@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from core.api.base import ServiceViewSet, service_viewset_schema
-from opportunities.api.views import StableOrderingFilterBackend
+from core.api.filters import StableOrderingFilterBackend
 
 from .. import selectors, services
 from ..filters import ProductFilter

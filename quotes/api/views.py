@@ -10,7 +10,7 @@ from accounts.permissions import can_edit
 from contacts.models import Contact, Organization
 from core.api.base import ERRORS, IDEMPOTENCY_KEY, WRITE_ERRORS, CrmViewSet
 from core.api.fields import VisibleRelatedField
-from opportunities.api.views import StableOrderingFilterBackend
+from core.api.filters import StableOrderingFilterBackend
 from opportunities.models import Opportunity
 
 from .. import selectors, services
