@@ -25,7 +25,7 @@ run: $(STAMP)
 	@echo "Open http://127.0.0.1:8000 and log in with one of the demo logins above."
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
-## make test: lint, migrations check and the whole test suite
+## make test: lint (ruff, import layering), migrations check and the whole test suite
 test: $(STAMP) lint
 	$(BIN)/python manage.py compilemessages_py
 	$(BIN)/python manage.py makemigrations --check --dry-run
@@ -34,6 +34,7 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 ## make audit: known vulnerabilities of every pinned dependency (pip-audit over constraints.txt)
 audit: $(STAMP)

@@ -7,15 +7,14 @@ amount is empty and reports show that amount apart, in its own currency.
 """
 
 import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import DecimalField, OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from .models import ExchangeRate
-
-CENT = Decimal("0.01")
+from .rounding import CENT, quantize_cents  # noqa: F401  (part of this module's API)
 
 # The currencies offered in forms; any ISO 4217 code is accepted by the API and imports.
 COMMON_CURRENCIES = ["EUR", "USD", "GBP", "CHF", "JPY", "CNY", "SEK", "NOK", "DKK", "PLN", "CZK"]
@@ -23,10 +22,6 @@ COMMON_CURRENCIES = ["EUR", "USD", "GBP", "CHF", "JPY", "CNY", "SEK", "NOK", "DK
 
 def base_currency() -> str:
     return settings.CRM_BASE_CURRENCY
-
-
-def quantize_cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def rate_on(currency: str, day: datetime.date) -> Decimal | None:

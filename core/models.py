@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -8,6 +9,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
+from .rounding import quantize_cents
 from .validators import currency_code, plausible_date
 
 
@@ -123,7 +125,30 @@ class PricedLine(models.Model):
     @property
     def net_total(self) -> Decimal:
         """Quantity × unit price less the discount, rounded to the cent (half up)."""
-        from .currency import quantize_cents
-
         gross = self.quantity * self.unit_price
         return quantize_cents(gross * (Decimal(100) - self.discount_percent) / Decimal(100))
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a POST sent with an ``Idempotency-Key``: a retry gets it back."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    key = models.CharField(_("idempotency key"), max_length=200)
+    method = models.CharField(_("method"), max_length=10)
+    path = models.CharField(_("path"), max_length=500)
+    request_hash = models.CharField(_("request hash"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("status code"))
+    body = models.JSONField(_("response body"), null=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        # Created by the integrations app, whose table it keeps (core/migrations/0004).
+        db_table = "integrations_idempotencyrecord"
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_unique")]
+
+    def __str__(self):
+        return f"{self.method} {self.path} ({self.key})"

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 import kombu.exceptions
 import redis.exceptions
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -61,18 +62,29 @@ def event_emit(topic: str, payload: dict) -> OutboxEvent:
 
 def request_dispatch() -> None:
     """Ask a worker to deliver pending events."""
-    from .tasks import outbox_dispatch
-
-    task_request(outbox_dispatch, waiting="outbox events")
+    task_request("core.tasks.outbox_dispatch", waiting="outbox events")
 
 
-def task_request(task, *, kwargs: dict | None = None, waiting: str) -> None:
-    """Ask a worker to run ``task`` now. Never fails the caller: when the broker is down or
-    unreachable the work stays in the database (``waiting``) and the beat sweep does it later.
+def registered_task(name: str):
+    """The Celery task called ``name``. Code below the tasks (services, the outbox) asks for a task
+    by name instead of importing it: tasks import services, never the other way round. A process
+    that has not imported every app's tasks.py yet (a web process) does so now, as a worker does
+    when it starts; a name no app defines is a KeyError, not a silently lost job."""
+    app = current_app._get_current_object()
+    if name not in app.tasks:
+        app.loader.import_default_modules()  # Celery's autodiscovery (crm/celery.py)
+    return app.tasks[name]
+
+
+def task_request(task_name: str, *, kwargs: dict | None = None, waiting: str) -> None:
+    """Ask a worker to run the task called ``task_name`` now. Never fails the caller: when the
+    broker is down or unreachable the work stays in the database (``waiting``) and the beat sweep
+    does it later.
 
     Never slows the caller much either: one publish attempt with short time-outs (settings), and
     after a broker failure this process does not try again for ``CRM_BROKER_RETRY_AFTER`` seconds;
     the sweep delivers what those writes left behind."""
+    task = registered_task(task_name)
     app = task.app
     if app.conf.task_always_eager:  # no broker: the task runs here and now
         try:

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import ChangeNotAllowed
 from core.exceptions import ValidationError
+from core.outbox import registered_task
 
 from .fields import CellError, auto_mapping, fields_for, mapping_errors
 from .importers import IMPORTERS, RowError
@@ -214,14 +215,12 @@ def import_preview(*, job: ImportJob, limit: int | None = None) -> ImportResult:
 @transaction.atomic
 def import_job_start(*, job: ImportJob) -> ImportJob:
     """Queue the run; the task starts after this transaction commits."""
-    from .tasks import import_job_run
-
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.status != ImportJob.Status.UPLOADED:
         return job
     job.status = ImportJob.Status.QUEUED
     job.save(update_fields=["status"])
-    transaction.on_commit(lambda: import_job_run.delay(job.pk))
+    transaction.on_commit(lambda: registered_task("imports.tasks.import_job_run").delay(job.pk))
     return job
 
 

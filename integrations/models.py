@@ -1,4 +1,5 @@
-"""API tokens, idempotent POSTs and webhooks: what integrators need to build on the API safely."""
+"""API tokens and webhooks: what integrators need to build on the API. (Idempotency-Key records
+are API plumbing shared by every endpoint: core.models.IdempotencyRecord, core/api/idempotency.py.)"""
 
 import hashlib
 import secrets
@@ -48,29 +49,6 @@ class ApiToken(models.Model):
     def is_usable(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
-
-
-class IdempotencyRecord(models.Model):
-    """The first response to a POST sent with an ``Idempotency-Key``: a retry gets it back."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
-    )
-    key = models.CharField(_("idempotency key"), max_length=200)
-    method = models.CharField(_("method"), max_length=10)
-    path = models.CharField(_("path"), max_length=500)
-    request_hash = models.CharField(_("request hash"), max_length=64)
-    status_code = models.PositiveSmallIntegerField(_("status code"))
-    body = models.JSONField(_("response body"), null=True)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
-
-    class Meta:
-        verbose_name = _("idempotency record")
-        verbose_name_plural = _("idempotency records")
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_unique")]
-
-    def __str__(self):
-        return f"{self.method} {self.path} ({self.key})"
 
 
 class WebhookEvent(models.TextChoices):

@@ -139,9 +139,9 @@ def webhook_fan_out(event) -> None:
 def _request_send(event_id: int) -> None:
     """Ask a worker to send this event's deliveries now; retries of older ones are the sweep's job,
     so a request that emits an event (run eagerly without a broker) never sends other events'."""
-    from .tasks import webhook_deliveries_send
-
-    task_request(webhook_deliveries_send, kwargs={"event_id": event_id}, waiting="webhook deliveries")
+    task_request(
+        "integrations.tasks.webhook_deliveries_send", kwargs={"event_id": event_id}, waiting="webhook deliveries"
+    )
 
 
 # --- Where to: refusing private targets, and connecting to the address that was checked ------------

@@ -10,7 +10,7 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from integrations.api.base import ERRORS
+from core.api.base import ERRORS
 
 from . import selectors
 

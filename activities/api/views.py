@@ -5,9 +5,9 @@ from rest_framework import serializers
 
 from accounts.permissions import OWNER_HELP, can_edit
 from contacts.models import Contact, Organization
-from integrations.api.base import ServiceViewSet, service_viewset_schema
-from integrations.api.fields import VisibleRelatedField
-from opportunities.api.views import StableOrderingFilterBackend
+from core.api.base import ServiceViewSet, service_viewset_schema
+from core.api.fields import VisibleRelatedField
+from core.api.filters import StableOrderingFilterBackend
 from opportunities.models import Opportunity
 
 from .. import selectors, services

@@ -5,11 +5,11 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from accounts.permissions import OWNER_HELP, can_edit
-from core.api import RestorePurgeMixin, restore_purge_schema
+from core.api.archive import RestorePurgeMixin, restore_purge_schema
+from core.api.base import ServiceViewSet, service_viewset_schema
+from core.api.fields import VisibleRelatedField
+from core.api.filters import StableOrderingFilterBackend
 from core.filters import PlausibleIsoDateTimeFilter
-from integrations.api.base import ServiceViewSet, service_viewset_schema
-from integrations.api.fields import VisibleRelatedField
-from opportunities.api.views import StableOrderingFilterBackend
 
 from .. import selectors, services
 from ..filters import ContactFilter, OrganizationFilter

@@ -144,7 +144,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
-# --- Cache and Celery ---------------------------------------------------------------------------
+# --- Cache (Celery: below) -----------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 
 if REDIS_URL:
@@ -171,47 +171,6 @@ CRM_CACHE_RETRY_AFTER = env.float("CRM_CACHE_RETRY_AFTER", default=5)
 # With the cache down they are read from and written to the database alone (see core/cache.py).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://localhost/")
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
-CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ACKS_LATE = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SERIALIZER = "json"
-CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TIMEZONE = "Europe/Rome"
-# A web request must not hang when the broker is down: the outbox keeps the work and the periodic
-# sweep delivers it when the broker is back (see core/outbox.py). So publishing tries once, with
-# short socket time-outs (a stopped Redis refuses at once; a dead host or a hung Redis costs at most
-# these), and after a failure core.outbox.task_request does not try again for
-# CRM_BROKER_RETRY_AFTER seconds. Workers and beat keep retrying their own connection
-# (broker_connection_retry / broker_connection_max_retries pass their own limits).
-CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=0.5)
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "max_retries": 0,  # a publisher's connection: one attempt, not retries for broker_connection_timeout
-    "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=0.5),
-    # A hung Redis (accepts, never answers). The worker's BRPOP wait is not affected: its reply is
-    # read only once the socket is readable.
-    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1.0),
-    "retry_on_timeout": False,
-}
-CRM_BROKER_RETRY_AFTER = env.float("CRM_BROKER_RETRY_AFTER", default=10)
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE = {
-    "outbox-sweep": {"task": "core.tasks.outbox_dispatch", "schedule": 30.0},
-}
-# Weekly forecast snapshot (Monday 06:00), for the forecast-versus-actual report.
-from celery.schedules import crontab  # noqa: E402
-
-CELERY_BEAT_SCHEDULE["reports-forecast-snapshot"] = {
-    "task": "reports.tasks.forecast_snapshot_take",
-    "schedule": crontab(minute=0, hour=6, day_of_week="mon"),
-}
-# Webhooks to loopback / private / link-local addresses are refused (SSRF); allow them only where
-# the receiver really is on the local network (development, the test suite's receiver).
-WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
-CELERY_BEAT_SCHEDULE["webhook-retries"] = {"task": "integrations.tasks.webhook_deliveries_send", "schedule": 60.0}
-
 # --- Authentication -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -232,6 +191,53 @@ FORMAT_MODULE_PATH = ["crm.formats"]
 TIME_ZONE = env("TIME_ZONE", default="Europe/Rome")
 USE_I18N = True
 USE_TZ = True
+
+# --- Celery: every CELERY_* setting, and every periodic task, in this one block -----------------
+# (crm/celery.py reads them; core/tests/test_celery_settings.py checks each beat entry names a task.)
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://localhost/")
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+# Beat runs the crontab entries below in the site's time zone (TIME_ZONE, one setting for both).
+CELERY_TIMEZONE = TIME_ZONE
+# A web request must not hang when the broker is down: the outbox keeps the work and the periodic
+# sweep delivers it when the broker is back (see core/outbox.py). So publishing tries once, with
+# short socket time-outs (a stopped Redis refuses at once; a dead host or a hung Redis costs at most
+# these), and after a failure core.outbox.task_request does not try again for
+# CRM_BROKER_RETRY_AFTER seconds. Workers and beat keep retrying their own connection
+# (broker_connection_retry / broker_connection_max_retries pass their own limits).
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=0.5)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 0,  # a publisher's connection: one attempt, not retries for broker_connection_timeout
+    "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=0.5),
+    # A hung Redis (accepts, never answers). The worker's BRPOP wait is not affected: its reply is
+    # read only once the socket is readable.
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=1.0),
+    "retry_on_timeout": False,
+}
+CRM_BROKER_RETRY_AFTER = env.float("CRM_BROKER_RETRY_AFTER", default=10)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    # Side effects whose after-commit dispatch did not reach the broker (core/outbox.py).
+    "outbox-sweep": {"task": "core.tasks.outbox_dispatch", "schedule": 30.0},
+    # Webhook deliveries due for a retry (integrations/webhooks.py).
+    "webhook-retries": {"task": "integrations.tasks.webhook_deliveries_send", "schedule": 60.0},
+    # Reminder e-mails for activities coming due.
+    "activity-reminders": {"task": "activities.tasks.activity_reminders_send", "schedule": 120.0},
+    # Sent quotes past their validity become expired.
+    "quotes-expire": {"task": "quotes.tasks.quotes_expire", "schedule": 3600.0},
+    # Weekly forecast snapshot (Monday 06:00), for the forecast-versus-actual report.
+    "reports-forecast-snapshot": {
+        "task": "reports.tasks.forecast_snapshot_take",
+        "schedule": crontab(minute=0, hour=6, day_of_week="mon"),
+    },
+}
 
 # --- Static and media files ---------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -284,10 +290,11 @@ CRM_COMPANY_ADDRESS = env("CRM_COMPANY_ADDRESS", default="Via Roma 1, 20121 Mila
 CRM_COMPANY_VAT = env("CRM_COMPANY_VAT", default="IT01234567890")
 # Largest document upload accepted, in bytes (20 MB).
 CRM_UPLOAD_MAX_BYTES = env.int("CRM_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
-CELERY_BEAT_SCHEDULE["activity-reminders"] = {"task": "activities.tasks.activity_reminders_send", "schedule": 120.0}
-CELERY_BEAT_SCHEDULE["quotes-expire"] = {"task": "quotes.tasks.quotes_expire", "schedule": 3600.0}
 # Where the CRM is reachable, for links in e-mails sent by workers (no request to build them from).
 CRM_SITE_URL = env("CRM_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Webhooks to loopback / private / link-local addresses are refused (SSRF); allow them only where
+# the receiver really is on the local network (development, the test suite's receiver).
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
 
 
 # --- REST API ------------------------------------------------------------------------------------
@@ -301,7 +308,7 @@ REST_FRAMEWORK = {
         "integrations.permissions.TokenScope",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "integrations.api.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
         "integrations.throttling.TokenOrUserRateThrottle",
@@ -311,7 +318,7 @@ REST_FRAMEWORK = {
         "user": env("API_THROTTLE_RATE", default="2000/hour"),
         "anon": env("API_THROTTLE_RATE_ANON", default="60/hour"),
     },
-    "EXCEPTION_HANDLER": "integrations.api.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -321,9 +328,9 @@ REST_FRAMEWORK = {
 }
 # The anonymous throttle keys on the same client address as the log-in lock-out (never on a forged header).
 REST_FRAMEWORK["NUM_PROXIES"] = CRM_TRUSTED_PROXY_COUNT
-# JSON bodies nested too deeply are a 400, not a RecursionError (integrations/api/parsers.py).
+# JSON bodies nested too deeply are a 400, not a RecursionError (core/api/parsers.py).
 REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
-    "integrations.api.parsers.JSONParser",
+    "core.api.parsers.JSONParser",
     "rest_framework.parsers.FormParser",
     "rest_framework.parsers.MultiPartParser",
 ]

@@ -9,8 +9,8 @@ from rest_framework.response import Response
 
 from accounts.permissions import can_edit
 from contacts.models import Contact, Organization
-from integrations.api.base import ERRORS, IDEMPOTENCY_KEY, WRITE_ERRORS, CrmViewSet
-from integrations.api.fields import VisibleRelatedField
+from core.api.base import ERRORS, IDEMPOTENCY_KEY, WRITE_ERRORS, CrmViewSet
+from core.api.fields import VisibleRelatedField
 from opportunities.models import Opportunity
 
 from .. import services

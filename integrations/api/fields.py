@@ -1,16 +1,4 @@
-from rest_framework import serializers
+"""Moved to core.api.fields. Kept only for opportunities/api/, which the stages renovation is editing:
+once it imports core.api.fields, delete this module."""
 
-
-class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
-    """A foreign key the caller may only point at records they can see (else: "does not exist")."""
-
-    def __init__(self, model=None, **kwargs):
-        self.model = model
-        super().__init__(**kwargs)
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        manager = self.model.objects
-        if hasattr(manager, "visible_to"):
-            return manager.visible_to(request.user) if request else manager.none()
-        return manager.all()
+from core.api.fields import VisibleRelatedField  # noqa: F401

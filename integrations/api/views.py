@@ -4,10 +4,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 
+from core.api.base import ERRORS, ServiceViewSet, service_viewset_schema
+
 from .. import services
 from ..models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from ..webhooks import webhook_delivery_log
-from .base import ERRORS, ServiceViewSet, service_viewset_schema
 
 
 class WebhookSerializer(serializers.ModelSerializer):

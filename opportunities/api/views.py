@@ -1,6 +1,5 @@
 """`/api/v1/opportunities/`: the same selectors, filters and services as the pages."""
 
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -8,7 +7,8 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from accounts.permissions import can_edit
-from core.api import RestorePurgeMixin, restore_purge_schema
+from core.api.archive import RestorePurgeMixin, restore_purge_schema
+from core.api.filters import StableOrderingFilterBackend
 from core.views import CountedPaginator
 from integrations.api.base import ERRORS, IDEMPOTENCY_KEY, IF_MATCH, WRITE_ERRORS, CrmViewSet
 from integrations.api.pagination import PageNumberPagination
@@ -26,21 +26,6 @@ from .serializers import (
     StageChangeSerializer,
     deal_rows_representation,
 )
-
-
-class StableOrderingFilterBackend(DjangoFilterBackend):
-    """The FilterSet's ordering, always ending with the primary key so pages never overlap."""
-
-    def filter_queryset(self, request, queryset, view):
-        filterset_class = self.get_filterset_class(view, queryset)
-        # Without any of its parameters a FilterSet selects everything: building it and its form
-        # (deep copies of a dozen filters and fields) cost more than the SQL of a page of deals.
-        if filterset_class is None or set(request.query_params) & set(filterset_class.base_filters):
-            queryset = super().filter_queryset(request, queryset, view)
-        order = [o for o in queryset.query.order_by if o not in ("id", "-id", "pk", "-pk")]
-        order = order or getattr(view, "default_ordering", ["-id"])
-        # Tie-break in the direction of the first key, so (created_at DESC, id DESC) can use its index.
-        return queryset.order_by(*order, "-id" if str(order[0]).startswith("-") else "id")
 
 
 class DealFilterBackend(StableOrderingFilterBackend):

@@ -6,7 +6,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from integrations.api.base import ERRORS
+from core.api.base import ERRORS
 from opportunities.deal_filters import DealFilters
 from opportunities.filters import OpportunityFilter
 from opportunities.models import Opportunity

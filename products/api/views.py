@@ -2,8 +2,8 @@
 
 from rest_framework import serializers
 
-from integrations.api.base import ServiceViewSet, service_viewset_schema
-from opportunities.api.views import StableOrderingFilterBackend
+from core.api.base import ServiceViewSet, service_viewset_schema
+from core.api.filters import StableOrderingFilterBackend
 
 from .. import selectors, services
 from ..filters import ProductFilter

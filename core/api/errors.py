@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.exceptions import DomainError, StaleVersionError
+from core.integrity import integrity_error_explained
 
 
 class PreconditionFailed(exceptions.APIException):
@@ -62,8 +63,6 @@ def api_exception_handler(exc, context):
     elif isinstance(exc, DomainError):
         exc = exceptions.ValidationError({"non_field_errors": [str(exc.message)]})
     elif isinstance(exc, IntegrityError):
-        from core.integrity import integrity_error_explained
-
         field, message = integrity_error_explained(exc)
         exc = exceptions.ValidationError({field or "non_field_errors": [message]})
     elif isinstance(exc, Http404):

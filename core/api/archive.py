@@ -11,7 +11,8 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from accounts.permissions import can_edit, can_purge, can_restore
-from integrations.api.base import IF_MATCH, WRITE_ERRORS
+
+from .base import IF_MATCH, WRITE_ERRORS
 
 
 class PurgeSerializer(serializers.Serializer):

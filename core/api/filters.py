@@ -1,0 +1,19 @@
+"""The filter backend of every list endpoint: the app's FilterSet (shared with the HTML list), then
+an ordering that always ends with the primary key."""
+
+from django_filters.rest_framework import DjangoFilterBackend
+
+
+class StableOrderingFilterBackend(DjangoFilterBackend):
+    """The FilterSet's ordering, always ending with the primary key so pages never overlap."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        # Without any of its parameters a FilterSet selects everything: building it and its form
+        # (deep copies of a dozen filters and fields) cost more than the SQL of a page of deals.
+        if filterset_class is None or set(request.query_params) & set(filterset_class.base_filters):
+            queryset = super().filter_queryset(request, queryset, view)
+        order = [o for o in queryset.query.order_by if o not in ("id", "-id", "pk", "-pk")]
+        order = order or getattr(view, "default_ordering", ["-id"])
+        # Tie-break in the direction of the first key, so (created_at DESC, id DESC) can use its index.
+        return queryset.order_by(*order, "-id" if str(order[0]).startswith("-") else "id")
