@@ -391,7 +391,7 @@ def test_the_fast_deal_representation_equals_drfs_field_by_field_one(rep, stages
 
     from opportunities.api.serializers import OpportunitySerializer
     from opportunities.selectors import opportunity_get
-    from pipeline.services import opportunity_move_stage
+    from opportunities.services import opportunity_move_stage
 
     settings.TIME_ZONE = tz
     tz_utils.activate(tz)
