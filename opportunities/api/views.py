@@ -8,13 +8,14 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from core.api import RestorePurgeMixin, restore_purge_schema
+from core.exceptions import ValidationError
 from core.views import CountedPaginator
 from integrations.api.base import ERRORS, IDEMPOTENCY_KEY, IF_MATCH, WRITE_ERRORS, CrmViewSet
 from integrations.api.pagination import PageNumberPagination
 
 from .. import selectors, services
 from ..filters import OpportunityFilter
-from ..models import Opportunity
+from ..models import Opportunity, OpportunityLine
 from .serializers import (
     DEAL_VALUES,
     WRITABLE,
@@ -204,15 +205,11 @@ class OpportunityLineViewSet(mixins.ListModelMixin, CrmViewSet):
     queryset = Opportunity.objects.none()
 
     def get_queryset(self):
-        from ..models import OpportunityLine
-
         visible = selectors.opportunity_list(user=self.request.user, include_archived=True)
         qs = OpportunityLine.objects.filter(opportunity__in=visible.values("pk")).select_related("product")
         opportunity = self.request.query_params.get("opportunity")
         if opportunity:
             if not opportunity.isdigit():
-                from core.exceptions import ValidationError
-
                 raise ValidationError({"opportunity": ["A deal id is a number."]})
             qs = qs.filter(opportunity_id=int(opportunity))
         return qs.order_by("opportunity_id", "position", "id")
