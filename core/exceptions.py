@@ -25,8 +25,17 @@ class StaleVersionError(DomainError):
         "Someone else changed this record after you opened it. Reload to see their changes, then try again."
     )
 
-    def __init__(self, message=None, *, current=None, expected_version=None):
+    # With ``change``: who changed what, read from the record's history by the service that refused
+    # ("Giulia Rossi moved this deal to “Qualifying”"), never guessed from timing.
+    change_message = _(
+        "%(change)s after you opened it. Your change was not saved: reload to see theirs, then try again."
+    )
+
+    def __init__(self, message=None, *, current=None, expected_version=None, change=None):
+        if message is None and change:
+            message = self.change_message % {"change": change}
         super().__init__(message)
+        self.change = change
         self.current = current
         self.expected_version = expected_version
 

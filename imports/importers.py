@@ -233,7 +233,9 @@ class OpportunityImporter(Importer):
         owner_check(self.user, owner)  # the same rule (and message) as the forms and the API
         return owner
 
-    def _stage(self, data):
+    def _stage(self, data, deal=None):
+        """The row's stage: in its ``pipeline`` column's pipeline, else in the matched deal's (a deal
+        changes pipeline only when the file names the new one), else in the default pipeline."""
         pipeline = None
         if "pipeline" in data:
             pipeline = self.pipelines.get(name_key(data["pipeline"]))
@@ -241,7 +243,7 @@ class OpportunityImporter(Importer):
                 raise RowError({"pipeline": _("There is no pipeline %(name)s.") % {"name": data["pipeline"]}})
         if "stage" not in data:
             return None
-        pipeline = pipeline or default_pipeline()
+        pipeline = pipeline or (deal.pipeline if deal is not None else default_pipeline())
         stage = self.stages.get((pipeline.pk, name_key(data["stage"])))
         if stage is None:
             names = ", ".join(s.display_name for (pk, _key), s in self.stages.items() if pk == pipeline.pk)
@@ -288,8 +290,6 @@ class OpportunityImporter(Importer):
         data = _present(values)
         data["name"] = " ".join(data["name"].split())
         owner = self._owner(data)
-        stage = self._stage(data)
-        reason = self._lost_reason(data, stage)
         contact = self._contact(data)
         org = self.orgs.get_or_create(data["organization"], self.user, self.notes) if "organization" in data else None
         if org is None and contact is None:
@@ -304,6 +304,8 @@ class OpportunityImporter(Importer):
             candidates = deals.filter(name__iexact=data["name"], archived_at__isnull=True)
             candidates = candidates.filter(organization=org) if org else candidates.filter(contact=contact)
             deal = next((d for d in candidates.order_by("pk") if name_key(d.name) == name_key(data["name"])), None)
+        stage = self._stage(data, deal)
+        reason = self._lost_reason(data, stage)
 
         fields = {
             key: data[key]
@@ -349,6 +351,8 @@ class OpportunityImporter(Importer):
         if stage is not None and stage.pk != deal.stage_id:
             update["stage"] = stage
             update["lost_reason"] = reason
+            if stage.pipeline_id != deal.pipeline_id:  # the file named the new pipeline
+                update["pipeline"] = stage.pipeline
         if deal.name != data["name"] and name_key(deal.name) != name_key(data["name"]):
             update["name"] = data["name"]
         deal = opportunity_update(opportunity=deal, user=self.user, data=update)

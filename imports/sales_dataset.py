@@ -6,10 +6,12 @@ by name and products by name ignoring case and spaces, deals by ``external_id`` 
 ``opportunity_id``). A second run changes nothing; a changed row is updated through the services.
 
 Speed: the 8,800 new deals are written with ``bulk_create``. The rows are built by the stage
-service's own :func:`pipeline.services.stage_enter`, step by step (Prospecting, then Engaging on
-``engage_date``, then Won/Lost on ``close_date``), so a deal and its ``StageChange`` rows are the
-same as ``opportunity_create`` + ``opportunity_move_stage`` would write — same probability, status,
-``closed_at``, ``stage_entered_at``, version, board position and ``amount_base``
+service's own functions (:mod:`opportunities.services.stages`: ``stage_path_enter`` walks a deal
+through Prospecting, then Engaging on ``engage_date``, then Won/Lost on ``close_date``, and
+``opportunity_reference_day`` picks the day its amount converts on), so a deal and its
+``StageChange`` rows are the same as ``opportunity_create`` + ``opportunity_move_stage`` would
+write — same probability, status, ``closed_at``, ``stage_entered_at``, version, board position and
+``amount_base``
 (``imports/tests/test_sales_dataset.py`` compares the two). What bulk skips on purpose is the outbox:
 loading two years of history is not 26,000 live events, so no webhook fires for it.
 """
@@ -36,9 +38,15 @@ from core.currency import quantize_cents, rate_on
 from core.exceptions import ValidationError
 from core.services import exchange_rate_set
 from opportunities.models import Opportunity, OpportunityLine
-from opportunities.services import opportunity_line_add, opportunity_line_update, opportunity_update
+from opportunities.services import (
+    opportunity_line_add,
+    opportunity_line_update,
+    opportunity_move_stage,
+    opportunity_reference_day,
+    opportunity_update,
+    stage_path_enter,
+)
 from pipeline.models import LostReason, Pipeline, Stage, StageChange
-from pipeline.services import opportunity_move_stage, stage_enter
 from products.models import Product
 from products.services import product_create, product_update
 
@@ -297,13 +305,6 @@ class _Rates:
         return None if rate is None else quantize_cents(amount * rate)
 
 
-def _base_day(opp) -> datetime.date:
-    # Same reference day as opportunities.services.opportunity_refresh_amount_base.
-    if opp.closed_at:
-        return timezone.localtime(opp.closed_at).date()
-    return opp.expected_close_date or timezone.localdate()
-
-
 def sales_dataset_import(
     *,
     path: Path | str,
@@ -489,15 +490,12 @@ def _build(deal, ext_id, user, tops, rates) -> tuple[Opportunity, list[StageChan
         created_at=created_at,
         version=0,
     )
-    steps = []
-    for stage, at in zip(deal["path"], deal["dates"], strict=True):
-        reason = deal["lost_reason"] if stage.is_lost else None
-        steps.append(stage_enter(opp, stage, user=user, lost_reason=reason, at=at))
-        opp.version += 1
+    path = list(zip(deal["path"], deal["dates"], strict=True))
+    steps = stage_path_enter(opp, path, user=user, lost_reason=deal["lost_reason"])
     final = deal["path"][-1]
     tops[final.pk] = tops.get(final.pk, 1) - 1
     opp.position = tops[final.pk]
-    opp.amount_base = rates.to_base(opp.amount, opp.currency, _base_day(opp))
+    opp.amount_base = rates.to_base(opp.amount, opp.currency, opportunity_reference_day(opp))
     return opp, steps
 
 

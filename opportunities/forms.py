@@ -19,14 +19,24 @@ def stage_choices():
 
 
 class StageField(forms.TypedChoiceField):
-    """A choice of stage, shown grouped by pipeline, cleaned to a Stage instance."""
+    """A choice of stage, shown grouped by pipeline, cleaned to a Stage instance.
+
+    The choices are what the page offers; any existing stage is accepted, because which stage a
+    deal may enter (its own pipeline's) is the stage service's rule, with the same message on
+    every face."""
 
     def __init__(self, **kwargs):
         super().__init__(coerce=self._to_stage, empty_value=None, **kwargs)
 
+    def valid_value(self, value):
+        return True  # _to_stage refuses a stage that does not exist
+
     @staticmethod
     def _to_stage(value):
-        return Stage.objects.select_related("pipeline").get(pk=value)
+        try:
+            return Stage.objects.select_related("pipeline").get(pk=int(value))
+        except (Stage.DoesNotExist, OverflowError):
+            raise ValueError(value) from None
 
 
 class OpportunityForm(StyledFormMixin, forms.ModelForm):
@@ -95,6 +105,9 @@ class OpportunityForm(StyledFormMixin, forms.ModelForm):
         self.fields["probability"].required = False
         self.fields["probability"].help_text = _("Leave empty to use the stage's default.")
         if self.instance.pk:
+            # A deal changes stage within its pipeline (opportunities.services.stages).
+            pipeline = self.instance.pipeline
+            self.fields["stage"].choices = [(s.pk, s.display_name) for s in pipeline.stages.order_by("order")]
             self.fields["stage"].initial = self.instance.stage_id
             self.fields["version"].initial = self.instance.version
             self.fields["probability"].help_text = _("Stage default: %(p)s%%. Changing it keeps it on moves.") % {
@@ -116,9 +129,8 @@ class OpportunityForm(StyledFormMixin, forms.ModelForm):
     def _post_clean(self):
         # The stage service sets status, probability and closing date; validate the rest here.
         stage = self.cleaned_data.get("stage")
-        if stage is not None:
-            self.instance.stage = stage
-            self.instance.pipeline = stage.pipeline
+        if stage is not None and (not self.instance.pipeline_id or stage.pipeline_id == self.instance.pipeline_id):
+            self.instance.stage = stage  # another pipeline's stage: the stage service says no, as everywhere
         if self.instance.probability is None and self.cleaned_data.get("probability") is None:
             self.instance.probability = stage.probability if stage else 0
         super()._post_clean()

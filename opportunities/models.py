@@ -44,7 +44,7 @@ class Status(models.TextChoices):
 
 class Opportunity(models.Model):
     """A sales opportunity (deal). Stage, status, probability and closed_at change only through
-    ``pipeline.services.opportunity_move_stage``; other fields through ``opportunities.services``."""
+    ``opportunities.services.stages.opportunity_move_stage``; other fields through ``opportunities.services``."""
 
     name = models.CharField(_("name"), max_length=200)
     organization = models.ForeignKey(
@@ -108,7 +108,7 @@ class Opportunity(models.Model):
     )
     lost_note = models.CharField(_("lost note"), max_length=300, blank=True)
     # The stage a lost deal was in when it was lost (empty for deals created lost, and for deals
-    # not lost): set by the stage policy (pipeline.services.stage_enter), read by the lost-deals
+    # not lost): set by the stage policy (opportunities.services.stages.stage_enter), read by the lost-deals
     # report instead of searching each deal's history.
     lost_from_stage = models.ForeignKey(
         "pipeline.Stage",

@@ -15,7 +15,6 @@ from core.currency import quantize_cents
 from core.exceptions import StaleVersionError
 from core.exports import Column
 from core.views import archive_toggle, form_page, list_page, purge_page
-from pipeline.services import opportunity_move_stage
 
 from . import selectors, services
 from .filters import OpportunityFilter
@@ -130,7 +129,7 @@ def opportunity_move(request, pk):
             messages.error(request, " ".join(errors))
         return redirect(opp)
     try:
-        moved = opportunity_move_stage(
+        moved = services.opportunity_move_stage(
             opportunity=opp,
             stage=form.cleaned_data["stage"],
             user=request.user,

@@ -54,3 +54,7 @@ class QuickAddForm(StyledFormMixin, forms.Form):
     amount = forms.DecimalField(
         max_digits=14, decimal_places=2, min_value=Decimal("0"), required=False, label=_("Amount")
     )
+    # Only a lost column needs it (the service refuses a lost deal without one).
+    lost_reason = forms.ModelChoiceField(
+        queryset=LostReason.objects.filter(active=True), required=False, label=_("Lost reason")
+    )

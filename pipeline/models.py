@@ -8,6 +8,14 @@ from django.utils.translation import gettext_lazy as _
 from .stage_names import seeded_display_name
 
 
+class PipelineQuerySet(models.QuerySet):
+    def default(self) -> "Pipeline | None":
+        """The default pipeline (or, before one is marked, the oldest); None when there is none.
+        Every "which pipeline when none is named" question (board, new deals, imports, reports)
+        asks this."""
+        return self.filter(is_default=True).first() or self.order_by("pk").first()
+
+
 class Pipeline(models.Model):
     """An ordered set of stages a deal goes through. Exactly one pipeline is the default."""
 
@@ -17,6 +25,8 @@ class Pipeline(models.Model):
     # users are shown as typed.
     is_system = models.BooleanField(_("seeded"), default=False, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = PipelineQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("pipeline")

@@ -1,4 +1,7 @@
-"""The kanban board. Thin views: filters and permissions in, the stage service and selectors out."""
+"""The kanban board. Thin views: filters in, the deal services and selectors out.
+
+The board's pages sit above the deal code: they call ``opportunities.services`` (which checks who
+may change a deal, the stage rules and the versions) and translate its domain errors."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -13,19 +16,17 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.permissions import can_edit
+from accounts.permissions import ChangeNotAllowed
 from contacts.models import Organization
-from contacts.services import organization_create
 from core.exceptions import StaleVersionError, ValidationError
 from opportunities import selectors as opportunity_selectors
 from opportunities.deal_filters import DealFilters, deals_matching
 from opportunities.models import Opportunity
-from opportunities.services import opportunity_create
+from opportunities.services import opportunity_move_stage, opportunity_quick_add
 
 from . import selectors
 from .forms import BoardFilter, BoardMoveForm, QuickAddForm
 from .models import LostReason, Pipeline, Stage
-from .services import opportunity_move_stage
 
 
 def _page_size() -> int:
@@ -41,7 +42,7 @@ def _board_filters(request, params) -> tuple[BoardFilter, DealFilters]:
 def _pipeline_or_default(pk=None) -> Pipeline:
     if pk is not None:
         return get_object_or_404(Pipeline, pk=pk)
-    pipeline = Pipeline.objects.filter(is_default=True).first() or Pipeline.objects.order_by("pk").first()
+    pipeline = Pipeline.objects.default()
     if pipeline is None:
         raise Http404(_("There is no pipeline yet."))
     return pipeline
@@ -156,24 +157,6 @@ def _headers(request, pipeline: Pipeline, filter_query: str, stage_ids) -> dict:
     return headers
 
 
-def _stale_message(opp: Opportunity) -> str:
-    """What changed since the card was drawn, and who did it, for the person whose move was refused."""
-    last = opp.stage_changes.select_related("changed_by", "to_stage").order_by("-changed_at", "-id").first()
-    if last and last.changed_by and opp.updated_at - last.changed_at < timezone.timedelta(seconds=2):
-        return _(
-            "%(user)s moved this deal to “%(stage)s” at %(time)s, after you opened the board. "
-            "Your move was not saved; the card is back where it is now."
-        ) % {
-            "user": last.changed_by.get_full_name() or last.changed_by.username,
-            "stage": opp.stage.display_name,
-            "time": timezone.localtime(last.changed_at).strftime("%H:%M"),
-        }
-    return _(
-        "Someone edited this deal at %(time)s, after you opened the board (it is now in “%(stage)s”). "
-        "Your move was not saved: reload to see the changes, then try again."
-    ) % {"stage": opp.stage.display_name, "time": timezone.localtime(opp.updated_at).strftime("%H:%M")}
-
-
 def _card_html(request, opp: Opportunity) -> str:
     pipeline_stages = list(opp.pipeline.stages.order_by("order"))
     return render_to_string(
@@ -209,15 +192,11 @@ def board_move(request, pk):
         messages.error(request, message)
         return redirect(back)
 
-    if not can_edit(request.user, opp):
-        return refuse(403, _("You can only move deals you own (or your team's, as a manager)."))
     form = BoardMoveForm(request.POST)
     if not form.is_valid():
         errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
         return refuse(400, " ".join(" ".join(errs) for errs in errors.values()), errors=errors)
     data = form.cleaned_data
-    if data["stage"].pipeline_id != opp.pipeline_id:
-        return refuse(400, _("This stage belongs to another pipeline."), errors={"stage": ["other pipeline"]})
     try:
         moved = opportunity_move_stage(
             opportunity=opp,
@@ -229,9 +208,11 @@ def board_move(request, pk):
             above_id=data.get("above"),
             below_id=data.get("below"),
         )
-    except StaleVersionError:
-        current = Opportunity.objects.select_related("stage", "pipeline").get(pk=opp.pk)
-        return refuse(409, _stale_message(current), stage=current.stage_id, version=current.version)
+    except ChangeNotAllowed as exc:
+        return refuse(403, str(exc))
+    except StaleVersionError as exc:
+        # The message says who changed what, from the deal's history (the service reads it).
+        return refuse(409, str(exc.message), stage=exc.current.stage_id, version=exc.current.version)
     except ValidationError as exc:
         errors = getattr(exc, "message_dict", {"stage": exc.messages})
         return refuse(400, " ".join(exc.messages), errors=errors)
@@ -265,8 +246,8 @@ def _back_query(request) -> str:
 @login_required
 @require_POST
 def board_quick_add(request):
-    """Create a deal straight in a column. The organization is matched by name (case and spaces do
-    not matter) among those the user may see, or created for them."""
+    """Create a deal straight in a column, through the one atomic quick-add service (which matches or
+    creates the organization and creates the deal in one transaction)."""
     form = QuickAddForm(request.POST)
     pipeline_id = request.POST.get("pipeline")
     if not form.is_valid():
@@ -277,15 +258,14 @@ def board_quick_add(request):
         return redirect(target + _back_query(request))
     data = form.cleaned_data
     stage = data["stage"]
-    org_name = " ".join(data["organization"].split())
-    organization = (
-        Organization.objects.visible_to(request.user).filter(name__iexact=org_name, archived_at__isnull=True).first()
-    )
     try:
-        if organization is None:
-            organization = organization_create(user=request.user, data={"name": org_name})
-        opp = opportunity_create(
-            user=request.user, name=data["name"], organization=organization, stage=stage, amount=data["amount"] or 0
+        opp = opportunity_quick_add(
+            user=request.user,
+            name=data["name"],
+            organization_name=data["organization"],
+            stage=stage,
+            amount=data["amount"],
+            lost_reason=data.get("lost_reason"),
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

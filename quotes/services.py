@@ -22,8 +22,8 @@ from django.utils.translation import gettext_lazy
 from accounts.permissions import ChangeNotAllowed, can_edit, lock_for_change
 from core.exceptions import DomainError, ValidationError
 from core.outbox import event_emit
+from opportunities.services import opportunity_move_stage
 from pipeline.models import Stage
-from pipeline.services import opportunity_move_stage
 
 from .models import Quote, QuoteCounter, QuoteLine
 

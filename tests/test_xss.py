@@ -20,9 +20,8 @@ from django.utils import timezone
 from activities.tests.factories import ActivityFactory
 from contacts.tests.factories import ContactFactory, OrganizationFactory
 from documents.services import document_upload
-from opportunities.services import opportunity_line_add
+from opportunities.services import opportunity_line_add, opportunity_move_stage
 from opportunities.tests.factories import OpportunityFactory
-from pipeline.services import opportunity_move_stage
 from products.tests.factories import ProductFactory
 from quotes.services import quote_create, quote_line_add, quote_send
 

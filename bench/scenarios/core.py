@@ -92,8 +92,8 @@ BUDGETS = {
 def scenarios(ctx: BenchContext):
     from opportunities.deal_filters import DealFilters
     from opportunities.models import Opportunity
+    from opportunities.services import opportunity_move_stage
     from pipeline.selectors import pipeline_summary
-    from pipeline.services import opportunity_move_stage
 
     list_url = reverse("opportunities:list")
     api_list_url = reverse("api:opportunity-list")

@@ -9,8 +9,8 @@ from django.utils import timezone
 from core import outbox
 from core.models import OutboxEvent
 from core.outbox import event_emit, outbox_deliver_pending, subscribe
+from opportunities.services import opportunity_move_stage
 from opportunities.tests.factories import OpportunityFactory
-from pipeline.services import opportunity_move_stage
 
 # No serialized rollback: the stages fixture re-seeds the pipelines after another test's flush.
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,8 +12,8 @@ from core.outbox import outbox_deliver_pending
 from integrations.models import WebhookDelivery
 from integrations.services import webhook_create
 from integrations.webhooks import webhook_deliveries_send_due
+from opportunities.services import opportunity_move_stage
 from opportunities.tests.factories import OpportunityFactory
-from pipeline.services import opportunity_move_stage
 
 pytestmark = pytest.mark.django_db
 SECRET = "s3cret-shared-with-the-receiver"

@@ -6,8 +6,8 @@ from rest_framework import serializers
 
 from accounts.permissions import OWNER_HELP
 from contacts.models import Contact, Organization
+from core.api.fields import VisibleRelatedField
 from core.currency import quantize_cents
-from integrations.api.fields import VisibleRelatedField
 from pipeline.models import LostReason, Pipeline, Stage, StageChange
 from pipeline.stage_names import seeded_display_name
 

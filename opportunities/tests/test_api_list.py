@@ -11,9 +11,8 @@ from rest_framework.test import APIClient
 from contacts.tests.factories import ContactFactory
 from opportunities.api.serializers import OpportunitySerializer
 from opportunities.selectors import opportunity_get
-from opportunities.services import opportunity_update
+from opportunities.services import opportunity_move_stage, opportunity_update
 from opportunities.tests.factories import OpportunityFactory
-from pipeline.services import opportunity_move_stage
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.utils import timezone as tz_utils
 
 from opportunities.api.serializers import OpportunitySerializer
 from opportunities.selectors import opportunity_get
+from opportunities.services import opportunity_move_stage
 from opportunities.tests.factories import OpportunityFactory
-from pipeline.services import opportunity_move_stage
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,8 @@ import pytest
 from django.urls import reverse
 
 from opportunities.models import OpportunityChange
-from opportunities.services import opportunity_archive, opportunity_restore, opportunity_update
+from opportunities.services import opportunity_archive, opportunity_move_stage, opportunity_restore, opportunity_update
 from opportunities.tests.factories import OpportunityFactory
-from pipeline.services import opportunity_move_stage
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from contacts.tests.factories import OrganizationFactory
 from core.models import OutboxEvent
 from opportunities import services
 from opportunities.models import Opportunity
+from opportunities.services import opportunity_move_stage
 from opportunities.tests.factories import OpportunityFactory
-from pipeline.services import opportunity_move_stage
 from products.tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db

@@ -24,12 +24,13 @@ from opportunities.rollups import (
 from opportunities.services import (
     opportunity_amounts_rebase,
     opportunity_archive,
+    opportunity_move_stage,
     opportunity_restore,
     opportunity_update,
+    stage_enter,
 )
 from opportunities.tests.factories import OpportunityFactory
 from pipeline.selectors import pipeline_summary
-from pipeline.services import opportunity_move_stage, stage_enter
 
 pytestmark = pytest.mark.django_db
 

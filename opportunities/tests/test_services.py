@@ -14,11 +14,11 @@ from opportunities.services import (
     opportunity_archive,
     opportunity_line_add,
     opportunity_lines_total,
+    opportunity_move_stage,
     opportunity_restore,
     opportunity_update,
 )
 from opportunities.tests.factories import OpportunityFactory
-from pipeline.services import opportunity_move_stage
 from products.tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,9 @@ from django.urls import reverse
 
 from contacts.tests.factories import ContactFactory, OrganizationFactory
 from opportunities.models import Opportunity
+from opportunities.services import opportunity_move_stage
 from opportunities.tests.factories import OpportunityFactory
 from pipeline.models import StageChange
-from pipeline.services import opportunity_move_stage
 
 pytestmark = pytest.mark.django_db
 
@@ -168,7 +168,9 @@ def test_edit_with_the_form_and_a_stale_copy_is_refused(client, rep, teammate, m
     response = client.post(f"/opportunities/{deal.pk}/edit/", stale)
 
     assert response.status_code == 200
-    assert "Someone else changed this record" in str(response.context["form"].non_field_errors())
+    # Who changed what, read from the history: the rep's own first save changed the amount.
+    errors = str(response.context["form"].non_field_errors())
+    assert f"{rep.get_full_name()} changed amount after you opened it" in errors
     assert Opportunity.objects.get(pk=deal.pk).amount == Decimal("200.00")
 
 
@@ -205,7 +207,8 @@ def test_a_stale_move_from_the_deal_page_is_refused_with_a_message(client, rep, 
     response = client.post(
         reverse("opportunities:move", args=[deal.pk]), {"stage": stages["Won"].pk, "version": deal.version}, follow=True
     )
-    assert "Someone else changed this record" in response.content.decode()
+    page = response.content.decode()
+    assert f"{manager.get_full_name()} moved this deal to “Qualifying” after you opened it" in page
     assert Opportunity.objects.get(pk=deal.pk).stage == stages["Qualifying"]
 
 

@@ -7,9 +7,9 @@ from django.urls import reverse
 
 from contacts.models import Organization
 from opportunities.models import Opportunity
+from opportunities.services import opportunity_move_stage
 from opportunities.tests.factories import OpportunityFactory
 from pipeline.models import StageChange
-from pipeline.services import opportunity_move_stage
 
 pytestmark = pytest.mark.django_db
 JSON = {"HTTP_ACCEPT": "application/json"}

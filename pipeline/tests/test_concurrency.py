@@ -11,9 +11,9 @@ from django.db import connection
 
 from core.exceptions import StaleVersionError
 from opportunities.models import Opportunity
+from opportunities.services import opportunity_move_stage
 from opportunities.tests.factories import OpportunityFactory
 from pipeline.models import StageChange
-from pipeline.services import opportunity_move_stage
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 MOVERS = 50

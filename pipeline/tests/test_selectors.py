@@ -5,10 +5,9 @@ import pytest
 
 from core.services import exchange_rate_set
 from opportunities.deal_filters import DealFilters
-from opportunities.services import opportunity_archive
+from opportunities.services import opportunity_archive, opportunity_move_stage
 from opportunities.tests.factories import OpportunityFactory
 from pipeline.selectors import pipeline_summary
-from pipeline.services import opportunity_move_stage
 
 pytestmark = pytest.mark.django_db
 

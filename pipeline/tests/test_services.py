@@ -10,10 +10,9 @@ from django.utils import timezone
 from core.exceptions import StaleVersionError
 from core.models import OutboxEvent
 from opportunities.models import Opportunity
-from opportunities.services import opportunity_create, opportunity_update
+from opportunities.services import opportunity_create, opportunity_move_stage, opportunity_update
 from opportunities.tests.factories import OpportunityFactory
 from pipeline.models import StageChange
-from pipeline.services import opportunity_move_stage
 
 pytestmark = pytest.mark.django_db
 
@@ -169,9 +168,15 @@ def test_an_archived_deal_cannot_be_moved(deal, rep, stages):
         move(deal, stages["Won"], rep)
 
 
-def test_moving_to_a_stage_of_another_pipeline_switches_the_pipeline(deal, rep, classic_stages):
-    moved = move(deal, classic_stages["Quote sent"], rep)
-    assert moved.pipeline == classic_stages["Quote sent"].pipeline
+def test_a_stage_of_another_pipeline_is_refused_unless_that_pipeline_is_named(deal, rep, classic_stages):
+    other = classic_stages["Quote sent"]
+    with pytest.raises(ValidationError) as excinfo:
+        move(deal, other, rep)
+    assert "This stage belongs to another pipeline" in excinfo.value.message_dict["stage"][0]
+    assert Opportunity.objects.get(pk=deal.pk).pipeline == deal.pipeline
+
+    moved = move(deal, other, rep, pipeline=other.pipeline)  # the explicit pipeline + stage pair
+    assert moved.pipeline == other.pipeline
     assert moved.probability == 60
 
 

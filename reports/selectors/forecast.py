@@ -182,7 +182,7 @@ def forecast_report(*, user, params=None) -> ForecastReport:
         .order_by("expected_close_date", "id")[:OVERDUE_LIST_LIMIT]
     )
 
-    pipeline = filterset.form.cleaned_data.get("pipeline") or Pipeline.objects.filter(is_default=True).first()
+    pipeline = filterset.form.cleaned_data.get("pipeline") or Pipeline.objects.default()
     by_stage = (
         pipeline_summary(user=user, pipeline=pipeline, filters=_forecast_deal_filters(filterset))
         if pipeline and not mode.currency

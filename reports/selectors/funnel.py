@@ -147,7 +147,7 @@ def funnel_report(*, user, params=None) -> FunnelReport:
     default pipeline, its stages, and one pass over the history with window functions.
     """
     filterset = report_filter(user=user, params=params, date_field="created")
-    pipeline = filterset.form.cleaned_data.get("pipeline") or Pipeline.objects.filter(is_default=True).first()
+    pipeline = filterset.form.cleaned_data.get("pipeline") or Pipeline.objects.default()
     if pipeline is None:
         raise ValidationError({"pipeline": _("There is no pipeline yet.")})
     mode = CurrencyMode(filterset.chosen_currency)

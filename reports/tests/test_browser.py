@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from opportunities.services import opportunity_move_stage
 from opportunities.tests.factories import OpportunityFactory
-from pipeline.services import opportunity_move_stage
 
 from .conftest import at, closed_deal
 

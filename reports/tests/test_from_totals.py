@@ -10,8 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
-from opportunities.services import opportunity_archive, opportunity_update
-from pipeline.services import opportunity_move_stage
+from opportunities.services import opportunity_archive, opportunity_move_stage, opportunity_update
 from reports.selectors import won_lost_report
 
 from .conftest import closed_deal

@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from opportunities.services import opportunity_move_stage
 from opportunities.tests.factories import OpportunityFactory
 from pipeline.selectors import pipeline_summary
-from pipeline.services import opportunity_move_stage
 from reports.models import ForecastSnapshot
 from reports.selectors import forecast_report, funnel_report, lost_deals_report
 from reports.services import forecast_snapshot_take, week_start_of

@@ -22,9 +22,9 @@ from opportunities.models import LeadSource, OpportunityLine, OpportunityType
 from opportunities.services import (
     opportunity_create,
     opportunity_line_add,
+    opportunity_move_stage,
 )
 from pipeline.models import LostReason, Pipeline, Stage
-from pipeline.services import opportunity_move_stage
 from products.models import Product
 
 DEMO_PREFIX = "demo-"

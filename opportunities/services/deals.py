@@ -1,24 +1,36 @@
-"""Every write to an opportunity. Stage changes are delegated to ``pipeline.services``."""
+"""Every write to an opportunity except the stage rules, which live in :mod:`.stages`."""
 
 import datetime
 from decimal import Decimal
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import DateField, F, OuterRef
-from django.db.models.functions import Cast, Coalesce, Now, Round, TruncDate
+from django.db.models import F, OuterRef
+from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from accounts.permissions import lock_for_change, owner_check
-from core.currency import base_currency, quantize_cents, rate_subquery, to_base
-from core.exceptions import StaleVersionError, ValidationError
+from accounts.permissions import can_purge, owner_check
+from contacts.models import Organization
+from contacts.services import organization_create
+from core.currency import base_currency, quantize_cents, rate_subquery
+from core.exceptions import ValidationError
 from core.outbox import event_emit
+from documents.services import document_files_delete_on_commit
 from pipeline.models import LostReason, Pipeline, Stage
-from pipeline.services import column_top_position, opportunity_move_stage, stage_change_record, stage_enter
 
-from .events import opportunity_payload
-from .models import Opportunity, OpportunityChange, OpportunityLine
+from ..events import opportunity_payload
+from ..models import Opportunity, OpportunityChange, OpportunityLine
+from .access import opportunity_lock
+from .stages import (
+    column_top_position,
+    opportunity_refresh_amount_base,
+    opportunity_version_check,
+    reference_day_expression,
+    stage_change_apply,
+    stage_change_record,
+    stage_enter,
+)
 
 # Fields a user may change through opportunity_update. Stage, status, probability policy, closing
 # date and version are the stage service's business.
@@ -42,18 +54,8 @@ EDITABLE_FIELDS = frozenset(
         "external_id",
     }
 )
-STAGE_FIELDS = frozenset({"stage", "lost_reason"})
-# What a caller who may not change a deal is told (API 403). It names no deal: the caller may not
-# even see it (a quote's deal, an import's match).
-NOT_EDITABLE = gettext_lazy("You may not change this deal: only its owner and their managers can.")
-
-
-def opportunity_lock(opportunity: Opportunity | int, *, user) -> Opportunity:
-    """Lock a deal's row for a write by ``user``; :class:`~accounts.permissions.ChangeNotAllowed`
-    if they may not change it. Every service that changes a deal (or its lines) starts here or in
-    ``pipeline.services.opportunity_move_stage``, which does the same."""
-    pk = opportunity.pk if isinstance(opportunity, Opportunity) else opportunity
-    return lock_for_change(Opportunity, pk, user=user, message=NOT_EDITABLE)
+# ``pipeline`` changes only together with a ``stage`` of that pipeline (see stages.stage_change_apply).
+STAGE_FIELDS = frozenset({"stage", "lost_reason", "pipeline"})
 
 
 def _as_text(opp: Opportunity, field: str, value) -> str:
@@ -69,9 +71,14 @@ def _as_text(opp: Opportunity, field: str, value) -> str:
     return str(value)
 
 
-def opportunity_changes_record(*, opportunity: Opportunity, changes: dict, user) -> None:
-    """Write the audit trail of ``changes`` (field → (old, new)). Stage moves are in StageChange."""
-    now = timezone.now()
+def opportunity_changes_record(
+    *, opportunity: Opportunity, changes: dict, user, at: datetime.datetime | None = None
+) -> None:
+    """Write the audit trail of ``changes`` (field → (old, new)). Stage moves are in StageChange.
+
+    ``at`` is the time of the write: a stage row written by the same write carries the same time,
+    which is how a conflict message tells what one write changed."""
+    now = at or timezone.now()
     OpportunityChange.objects.bulk_create(
         OpportunityChange(
             opportunity=opportunity,
@@ -86,17 +93,9 @@ def opportunity_changes_record(*, opportunity: Opportunity, changes: dict, user)
     )
 
 
-def opportunity_refresh_amount_base(opp: Opportunity) -> None:
-    """Set ``amount_base`` from the rate valid on the deal's reference date (no save)."""
-    if opp.closed_at:
-        day = timezone.localtime(opp.closed_at).date()
-    else:
-        day = opp.expected_close_date or timezone.localdate()
-    opp.amount_base = to_base(opp.amount, opp.currency, day)
-
-
 def default_pipeline() -> Pipeline:
-    pipeline = Pipeline.objects.filter(is_default=True).first() or Pipeline.objects.order_by("pk").first()
+    """The default pipeline; a ValidationError naming ``pipeline`` when there is none yet."""
+    pipeline = Pipeline.objects.default()
     if pipeline is None:
         raise ValidationError({"pipeline": _("There is no pipeline yet: create one first.")})
     return pipeline
@@ -188,8 +187,7 @@ def _lock_for_write(opportunity: Opportunity | int, expected_version: int | None
     opp = Opportunity.objects.select_related(
         "stage", "pipeline", "organization", "contact", "owner", "lost_reason"
     ).get(pk=pk)
-    if expected_version is not None and opp.version != expected_version:
-        raise StaleVersionError(current=opp, expected_version=expected_version)
+    opportunity_version_check(opp, expected_version)
     return opp
 
 
@@ -197,7 +195,9 @@ def _lock_for_write(opportunity: Opportunity | int, expected_version: int | None
 def opportunity_update(
     *, opportunity: Opportunity | int, user, data: dict, expected_version: int | None = None
 ) -> Opportunity:
-    """Change fields of a deal. A different ``stage`` in ``data`` goes through the stage service.
+    """Change fields of a deal. A different ``stage`` in ``data`` goes through the stage rules
+    (:func:`.stages.stage_change_apply`, as a move does): a stage of another pipeline is refused
+    unless ``data["pipeline"]`` names that pipeline; a ``pipeline`` alone is refused too.
 
     Refuses a stale ``expected_version``; a changed probability counts as set by hand, and
     ``probability_is_manual=False`` resets it to the stage's default. Returns the saved deal with
@@ -236,13 +236,27 @@ def opportunity_update(
     if opp.probability_is_manual != manual_before:
         changes["probability_is_manual"] = (manual_before, opp.probability_is_manual)
 
+    now = timezone.now()
     new_stage = data.get("stage")
     new_reason = data.get("lost_reason")
+    new_pipeline = data.get("pipeline")
+    pipeline_id = new_pipeline.pk if isinstance(new_pipeline, Pipeline) else new_pipeline
+    if new_stage is None and pipeline_id is not None and pipeline_id != opp.pipeline_id:
+        raise ValidationError({"stage": _("Choose a stage of the new pipeline too.")})
     stage_change = None
-    if new_stage is not None and new_stage.pk != opp.stage_id:
-        stage_change = stage_enter(opp, new_stage, user=user, lost_reason=new_reason, lost_note=opp.lost_note)
-        opp.position = column_top_position(new_stage)
-        changes["stage"] = (stage_change.from_stage, new_stage)
+    new_stage_id = new_stage.pk if isinstance(new_stage, Stage) else new_stage
+    if new_stage is not None and (new_stage_id != opp.stage_id or pipeline_id not in (None, opp.pipeline_id)):
+        stage_change = stage_change_apply(
+            opp,
+            stage=new_stage,
+            user=user,
+            pipeline=new_pipeline,
+            lost_reason=new_reason,
+            lost_note=opp.lost_note,
+            at=now,
+        )
+    if stage_change is not None:
+        changes["stage"] = (stage_change.from_stage, stage_change.to_stage)
     elif "lost_reason" in data and opp.status == "lost" and new_reason != opp.lost_reason:
         if new_reason is None:
             raise ValidationError({"lost_reason": _("A lost deal needs a lost reason.")})
@@ -258,9 +272,8 @@ def opportunity_update(
     opp.version += 1
     opp.save()
     if stage_change is not None:
-        stage_change.amount, stage_change.currency = opp.amount, opp.currency
         stage_change_record(stage_change, user=user)
-    opportunity_changes_record(opportunity=opp, changes=changes, user=user)
+    opportunity_changes_record(opportunity=opp, changes=changes, user=user, at=now)
     event_emit(
         "opportunity.updated",
         {"opportunity": opportunity_payload(opp), "changed_fields": sorted(changes), "changed_by": user.pk},
@@ -299,11 +312,6 @@ def opportunity_restore(*, opportunity: Opportunity | int, user) -> Opportunity:
 def opportunity_purge(*, opportunity: Opportunity | int, user) -> None:
     """Delete an archived deal for good (admins only): its history, lines, documents and activities
     go with it. Refused while a quote refers to it (quotes are kept for the books)."""
-    from django.core.exceptions import PermissionDenied
-
-    from accounts.permissions import can_purge
-    from documents.services import document_files_delete_on_commit
-
     opp = _lock_for_write(opportunity, None, user=user)
     if not can_purge(user, opp):
         raise PermissionDenied(_("Only an administrator can delete records for good."))
@@ -396,29 +404,43 @@ def opportunity_amounts_rebase(*, currency: str) -> int:
     """Recompute ``amount_base`` of every deal in ``currency`` after its rates changed. One UPDATE."""
     if currency == base_currency():
         return Opportunity.objects.filter(currency=currency).update(amount_base=F("amount"))
-    # Closed deals convert at their closing date, open ones at their expected close date (or today).
-    deals = Opportunity.objects.filter(currency=currency).annotate(
-        reference_day=Coalesce(
-            TruncDate("closed_at"), "expected_close_date", Cast(Now(), DateField()), output_field=DateField()
-        )
-    )
+    # The reference day of stages.opportunity_reference_day, in SQL.
+    deals = Opportunity.objects.filter(currency=currency).annotate(reference_day=reference_day_expression())
     rate = rate_subquery("currency", OuterRef("reference_day"))
     return deals.update(amount_base=Round(F("amount") * rate, 2))
 
 
-__all__ = [
-    "opportunity_create",
-    "opportunity_lock",
-    "opportunity_update",
-    "opportunity_move_stage",
-    "opportunity_archive",
-    "opportunity_restore",
-    "opportunity_purge",
-    "opportunity_line_add",
-    "opportunity_line_update",
-    "opportunity_line_remove",
-    "opportunity_amount_from_lines",
-    "opportunity_lines_total",
-    "opportunity_amounts_rebase",
-    "opportunity_refresh_amount_base",
-]
+@transaction.atomic
+def opportunity_quick_add(
+    *,
+    user,
+    name: str,
+    organization_name: str,
+    stage: Stage,
+    amount: Decimal | None = None,
+    lost_reason: LostReason | None = None,
+) -> Opportunity:
+    """The board's quick add: a deal straight in ``stage`` for an organization given by name.
+
+    The organization is matched by name (case and spaces do not matter) among those ``user`` may
+    see, or created for them, in the same transaction as the deal: a refused deal (a lost stage
+    without a reason, say) leaves no organization behind."""
+    org_name = " ".join((organization_name or "").split())
+    if not org_name:
+        raise ValidationError({"organization": _("Enter the organization's name.")})
+    organization = (
+        Organization.objects.visible_to(user)
+        .filter(name__iexact=org_name, archived_at__isnull=True)
+        .order_by("pk")
+        .first()
+    )
+    if organization is None:
+        organization = organization_create(user=user, data={"name": org_name})
+    return opportunity_create(
+        user=user,
+        name=name,
+        organization=organization,
+        stage=stage,
+        amount=amount or Decimal("0.00"),
+        lost_reason=lost_reason,
+    )

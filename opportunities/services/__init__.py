@@ -1,0 +1,77 @@
+"""Every write to an opportunity.
+
+``stages`` owns every stage change (the stage policy, the same-pipeline rule, the column position,
+the reference day of the base amount, the history row); ``deals`` the other writes, which call
+``stages`` when a stage is involved. ``access`` locks a deal for a caller who may change it.
+"""
+
+from .access import NOT_EDITABLE, opportunity_lock
+from .deals import (
+    EDITABLE_FIELDS,
+    LINE_FIELDS,
+    STAGE_FIELDS,
+    default_pipeline,
+    opportunity_amount_from_lines,
+    opportunity_amounts_rebase,
+    opportunity_archive,
+    opportunity_changes_record,
+    opportunity_create,
+    opportunity_line_add,
+    opportunity_line_remove,
+    opportunity_line_update,
+    opportunity_lines_total,
+    opportunity_purge,
+    opportunity_quick_add,
+    opportunity_restore,
+    opportunity_update,
+)
+from .stages import (
+    OTHER_PIPELINE,
+    column_position_between,
+    column_top_position,
+    opportunity_last_change_text,
+    opportunity_move_stage,
+    opportunity_reference_day,
+    opportunity_refresh_amount_base,
+    opportunity_version_check,
+    reference_day_expression,
+    stage_change_apply,
+    stage_change_record,
+    stage_enter,
+    stage_path_enter,
+)
+
+__all__ = [
+    "EDITABLE_FIELDS",
+    "LINE_FIELDS",
+    "NOT_EDITABLE",
+    "OTHER_PIPELINE",
+    "STAGE_FIELDS",
+    "column_position_between",
+    "column_top_position",
+    "default_pipeline",
+    "opportunity_amount_from_lines",
+    "opportunity_amounts_rebase",
+    "opportunity_archive",
+    "opportunity_changes_record",
+    "opportunity_create",
+    "opportunity_last_change_text",
+    "opportunity_line_add",
+    "opportunity_line_remove",
+    "opportunity_line_update",
+    "opportunity_lines_total",
+    "opportunity_lock",
+    "opportunity_move_stage",
+    "opportunity_purge",
+    "opportunity_quick_add",
+    "opportunity_reference_day",
+    "opportunity_refresh_amount_base",
+    "opportunity_restore",
+    "opportunity_update",
+    "opportunity_version_check",
+    "reference_day_expression",
+    "stage_change_apply",
+    "stage_change_record",
+    "stage_enter",
+    "stage_path_enter",
+]
