@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
-from .rounding import quantize_cents
+from .rounding import line_net
 from .validators import currency_code, plausible_date
 
 
@@ -125,8 +125,7 @@ class PricedLine(models.Model):
     @property
     def net_total(self) -> Decimal:
         """Quantity × unit price less the discount, rounded to the cent (half up)."""
-        gross = self.quantity * self.unit_price
-        return quantize_cents(gross * (Decimal(100) - self.discount_percent) / Decimal(100))
+        return line_net(quantity=self.quantity, unit_price=self.unit_price, discount_percent=self.discount_percent)
 
 
 class IdempotencyRecord(models.Model):

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from core.currency import quantize_cents
+from core.rounding import line_net
+
+__all__ = ["QuoteTotals", "VatGroup", "line_net", "totals_of"]
 
 ZERO = Decimal("0.00")
 
@@ -24,11 +27,6 @@ class QuoteTotals:
     groups: tuple[VatGroup, ...] = field(default_factory=tuple)
     vat_total: Decimal = ZERO
     total: Decimal = ZERO
-
-
-def line_net(*, quantity: Decimal, unit_price: Decimal, discount_percent: Decimal) -> Decimal:
-    """Quantity × unit price × (1 − discount %), rounded to the cent (half up)."""
-    return quantize_cents(quantity * unit_price * (Decimal(100) - discount_percent) / Decimal(100))
 
 
 def totals_of(lines: Iterable) -> QuoteTotals:
