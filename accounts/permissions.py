@@ -28,6 +28,9 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.models import User
+from core.exceptions import ValidationError
+
 
 class ChangeNotAllowed(PermissionDenied):
     """A service refused: the caller may not change this record (or the record a change reaches,
@@ -114,7 +117,6 @@ def assignable_owners(user):
     """The users ``user`` may make the owner of a record: a rep, only themselves; a manager,
     themselves and the active members of the teams they belong to or manage; an admin (or a
     superuser), any active user. Anonymous and inactive users, nobody."""
-    from accounts.models import User
 
     users = User.objects.filter(is_active=True)
     if is_anonymous(user):
@@ -130,7 +132,6 @@ def assignable_owners(user):
 def owner_choices(user, current=None):
     """The owner drop-down of a form: the users ``user`` may assign, plus the record's ``current``
     owner (keeping an owner unchanged is always allowed)."""
-    from accounts.models import User
 
     users = assignable_owners(user)
     if current is not None:
@@ -157,7 +158,6 @@ def can_assign_owner(user, owner) -> bool:
 def owner_check(user, owner, *, field: str = "owner") -> None:
     """Refuse (a ValidationError naming ``field``: a 400 in the API, a form error on pages) to give
     a record to a user ``user`` may not assign. Checked before anything is written."""
-    from core.exceptions import ValidationError
 
     if can_assign_owner(user, owner):
         return
@@ -170,3 +170,10 @@ def owner_check(user, owner, *, field: str = "owner") -> None:
     else:
         message = _("You cannot give records to %(name)s: a sales rep can only choose themselves.")
     raise ValidationError({field: message % {"name": owner}})
+
+
+def owner_change_check(user, record, data: dict) -> None:
+    """Refuse an ``owner`` in ``data`` (the changes to ``record``) that ``user`` may not assign;
+    keeping the record's current owner is always allowed (see :func:`owner_choices`)."""
+    if "owner" in data and data["owner"] != record.owner:
+        owner_check(user, data["owner"])

@@ -15,7 +15,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.permissions import lock_for_change, owner_check
+from accounts.permissions import lock_for_change, owner_change_check, owner_check
 from core.exceptions import ValidationError
 from core.outbox import event_emit, subscribe
 
@@ -72,8 +72,7 @@ def activity_update(*, activity: Activity, user, data: dict) -> Activity:
     """Change an activity. Moving its due time or reminder re-arms the reminder."""
     _check(data)
     activity = _lock(activity, user)
-    if "owner" in data and data["owner"] != activity.owner:
-        owner_check(user, data["owner"])
+    owner_change_check(user, activity, data)
     rearm = any(
         field in data and data[field] != getattr(activity, field) for field in ("due_at", "reminder_minutes", "owner")
     )

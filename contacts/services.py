@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.permissions import can_purge, lock_for_change, owner_check
+from accounts.permissions import can_purge, lock_for_change, owner_change_check, owner_check
 from core.exceptions import ValidationError
 from core.outbox import event_emit
 from documents.services import document_files_delete_on_commit
@@ -38,11 +38,6 @@ def _owner_on_create(user, data: dict) -> dict:
         data = {k: v for k, v in data.items() if k != "owner"}
     owner_check(user, data.get("owner", user))
     return data
-
-
-def _owner_on_update(user, obj, data: dict) -> None:
-    if "owner" in data and data["owner"] != obj.owner:
-        owner_check(user, data["owner"])
 
 
 def _payload(obj) -> dict:
@@ -79,7 +74,7 @@ def organization_create(*, user, data: dict) -> Organization:
 @transaction.atomic
 def organization_update(*, organization: Organization, user, data: dict) -> Organization:
     org = lock_for_change(Organization, organization.pk, user=user, message=NOT_EDITABLE)
-    _owner_on_update(user, org, data)
+    owner_change_check(user, org, data)
     changes = _apply(org, data, ORGANIZATION_FIELDS)
     if changes:
         org.full_clean()
@@ -156,7 +151,7 @@ def contact_create(*, user, data: dict) -> Contact:
 @transaction.atomic
 def contact_update(*, contact: Contact, user, data: dict) -> Contact:
     obj = lock_for_change(Contact, contact.pk, user=user, message=NOT_EDITABLE)
-    _owner_on_update(user, obj, data)
+    owner_change_check(user, obj, data)
     changes = _apply(obj, data, CONTACT_FIELDS)
     if changes:
         obj.full_clean()

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.models import OutboxEvent
 from core.validators import plausible_date
 
 TOKEN_PREFIX = "crm_"  # noqa: S105 (a prefix to recognise our tokens, not a secret)
@@ -66,8 +67,6 @@ class WebhookEvent(models.TextChoices):
 def outbox_position() -> int:
     """The id of the newest outbox event: a subscription made now receives only the events after
     it. Ids come from the database, so unlike two processes' clocks they never tie or run backwards."""
-    from core.models import OutboxEvent
-
     return OutboxEvent.objects.aggregate(last=models.Max("pk"))["last"] or 0
 
 

@@ -33,7 +33,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from contacts.models import Contact, Organization
 from core.outbox import subscribe, task_request
+from opportunities.models import Opportunity
 
 from .models import WebhookDelivery, WebhookEvent, WebhookSubscription
 
@@ -53,18 +55,14 @@ def signature(secret: str, body: bytes) -> str:
 # --- Whose events: the record an event is about, and who may see it --------------------------------
 
 
-def record_models() -> dict:
-    """The kinds of record webhooks speak of, by the first part of their topics."""
-    from contacts.models import Contact, Organization
-    from opportunities.models import Opportunity
-
-    return {"opportunity": Opportunity, "organization": Organization, "contact": Contact}
+# The kinds of record webhooks speak of, by the first part of their topics.
+RECORD_MODELS = {"opportunity": Opportunity, "organization": Organization, "contact": Contact}
 
 
 def event_record(topic: str, payload) -> tuple[str, int] | None:
     """``(kind, id)`` of the record an event is about, or None when it does not name one."""
     kind = topic.partition(".")[0]
-    if kind not in record_models() or not isinstance(payload, dict):
+    if kind not in RECORD_MODELS or not isinstance(payload, dict):
         return None
     record = payload.get(kind)
     record_id = record.get("id") if isinstance(record, dict) else None
@@ -76,7 +74,7 @@ def event_record(topic: str, payload) -> tuple[str, int] | None:
 def record_visible(user, kind: str, record_id: int | None) -> bool:
     """Whether ``user`` may see the record now, by the same ``visible_to`` every page starts from
     (archived records included, as there). Unknown kinds and inactive users: no."""
-    model = record_models().get(kind)
+    model = RECORD_MODELS.get(kind)
     if model is None or record_id is None or not user.is_active:
         return False
     return model.objects.visible_to(user).filter(pk=record_id).exists()
@@ -89,7 +87,7 @@ def webhook_delivery_log(*, subscription: WebhookSubscription, user):
         operator.or_,
         (
             Q(record_kind=kind, record_id__in=model.objects.visible_to(user).values("pk"))
-            for kind, model in record_models().items()
+            for kind, model in RECORD_MODELS.items()
         ),
     )
     return subscription.deliveries.filter(visible).order_by("-created_at", "-id")

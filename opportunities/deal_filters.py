@@ -16,6 +16,8 @@ from django.db.models import Exists, OuterRef, Q
 
 from accounts.permissions import owned_by_visible_q
 
+from .models import Opportunity, OpportunityLine
+
 # The per-stage totals (StageTotal) are grouped by pipeline, stage, owner, status and currency: a
 # filter on one of those, or on who owns the deal (an owner's team, "mine", "my team"), selects
 # whole rows of them. Any other filter needs the deals themselves.
@@ -155,8 +157,6 @@ class DealFilters:
             if value not in (None, ""):
                 deals = deals.filter(**{lookup: value})
         if self.product is not None:
-            from .models import OpportunityLine
-
             lines = OpportunityLine.objects.filter(opportunity=OuterRef("pk"), product=self.product)
             deals = deals.filter(Exists(lines))
         return search_deals(deals, self.search)
@@ -177,6 +177,5 @@ def search_deals(deals, text: str):
 
 def deals_matching(*, user, filters: DealFilters):
     """The active deals ``user`` may see that ``filters`` select (the live answer to any filter)."""
-    from .models import Opportunity
 
     return filters.apply(Opportunity.objects.visible_to(user).active(), user=user)

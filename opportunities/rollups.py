@@ -49,6 +49,10 @@ from django.db import connections, router, transaction
 from django.db.migrations.operations.base import Operation
 from django.db.models import Sum
 
+from accounts.permissions import is_anonymous, owned_by_visible_q, sees_everything
+
+from .models import StageTotal
+
 DEAL_TABLE = "opportunities_opportunity"
 # Which time zone each table's months were computed in (not a model: test flushes leave it alone).
 ZONE_TABLE = "opportunities_dealtotalszone"
@@ -501,9 +505,6 @@ def stage_totals_for(*, user, filters, using: str = "default"):
     select, or None when the filters are not keys only (the caller then adds up the deals).
 
     Decided from the filter values (``filters.keys_only()``), never from a queryset's SQL."""
-    from accounts.permissions import is_anonymous, owned_by_visible_q, sees_everything
-
-    from .models import StageTotal
 
     if not rollups_enabled() or not filters.keys_only() or connections[using].vendor not in ("postgresql", "sqlite"):
         return None

@@ -1,6 +1,8 @@
 """Every read of opportunities that a page, the API, an export or the board needs."""
 
+from .deal_filters import DealFilters
 from .models import Opportunity
+from .rollups import stage_totals_count, stage_totals_for
 
 LIST_RELATED = ("organization", "contact", "owner", "stage", "pipeline", "lost_reason")
 
@@ -17,8 +19,6 @@ def opportunity_count_from_totals(*, user, filterset) -> int | None:
     """How many active deals ``user`` may see match ``filterset`` (validated), read from the kept
     per-stage totals when its filters are keys only (the list's page count over a million deals:
     one sum of a few hundred rows); None otherwise, and the list counts its rows."""
-    from .deal_filters import DealFilters
-    from .rollups import stage_totals_count, stage_totals_for
 
     totals = stage_totals_for(user=user, filters=DealFilters.from_filterset(filterset))
     return stage_totals_count(totals) if totals is not None else None

@@ -10,7 +10,7 @@ from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.permissions import can_purge, owner_check
+from accounts.permissions import can_purge, owner_change_check, owner_check
 from contacts.models import Organization
 from contacts.services import organization_create
 from core.currency import base_currency, quantize_cents, rate_subquery
@@ -209,8 +209,7 @@ def opportunity_update(
     opp = _lock_for_write(opportunity, expected_version, user=user)
     if opp.archived_at is not None:
         raise ValidationError({"name": _("An archived deal cannot be edited; restore it first.")})
-    if "owner" in data and data["owner"] != opp.owner:
-        owner_check(user, data["owner"])
+    owner_change_check(user, opp, data)
 
     changes: dict[str, tuple] = {}
     for field, value in data.items():
