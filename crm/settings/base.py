@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "activities",
     "reports",
     "imports",
+    "salesdata",
     "integrations",
 ]
 

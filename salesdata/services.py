@@ -12,7 +12,7 @@ through Prospecting, then Engaging on ``engage_date``, then Won/Lost on ``close_
 ``StageChange`` rows are the same as ``opportunity_create`` + ``opportunity_move_stage`` would
 write — same probability, status, ``closed_at``, ``stage_entered_at``, version, board position and
 ``amount_base``
-(``imports/tests/test_sales_dataset.py`` compares the two). What bulk skips on purpose is the outbox:
+(``salesdata/tests/test_services.py`` compares the two). What bulk skips on purpose is the outbox:
 loading two years of history is not 26,000 live events, so no webhook fires for it.
 """
 
@@ -37,6 +37,7 @@ from contacts.services import organization_create, organization_update
 from core.currency import quantize_cents, rate_on
 from core.exceptions import ValidationError
 from core.services import exchange_rate_set
+from imports.keys import compact_key, name_key
 from opportunities.models import Opportunity, OpportunityLine
 from opportunities.services import (
     opportunity_line_add,
@@ -49,8 +50,6 @@ from opportunities.services import (
 from pipeline.models import LostReason, Pipeline, Stage, StageChange
 from products.models import Product
 from products.services import product_create, product_update
-
-from .keys import compact_key, name_key
 
 PIPELINE_NAME = "CRM Sales Opportunities"
 # name, kind, probability. Engaging is set near the data set's historical win rate (63 %).

@@ -16,11 +16,11 @@ from accounts.models import Team, User
 from contacts.models import Organization
 from core.models import ExchangeRate
 from imports.keys import compact_key
-from imports.sales_dataset import NO_ACCOUNT, PIPELINE_NAME, _at, sales_dataset_import
 from opportunities.models import Opportunity, OpportunityLine
 from opportunities.services import opportunity_create, opportunity_line_add, opportunity_move_stage
 from pipeline.models import LostReason, Stage, StageChange
 from products.models import Product
+from salesdata.services import NO_ACCOUNT, PIPELINE_NAME, _at, sales_dataset_import
 
 DATASET = Path(settings.BASE_DIR) / "datasets" / "crm-sales-opportunities"
 

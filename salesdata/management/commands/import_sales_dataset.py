@@ -1,4 +1,4 @@
-"""Load the public "CRM Sales Opportunities" data set: see ``imports/sales_dataset.py``."""
+"""Load the public "CRM Sales Opportunities" data set: see ``salesdata/services.py``."""
 
 import datetime
 from decimal import Decimal, InvalidOperation
@@ -8,7 +8,7 @@ from tqdm import tqdm
 
 from core.exceptions import ValidationError
 from imports.management.acting_user import acting_user
-from imports.sales_dataset import sales_dataset_import
+from salesdata.services import sales_dataset_import
 
 
 class Command(BaseCommand):
