@@ -28,6 +28,12 @@ def _fast_and_isolated(settings):
     from crm.celery import app
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The logged-in user is cached by id (accounts/backends.py); ids come back after a rollback.
+    import uuid
+
+    from accounts import backends
+
+    backends.namespace = f"auth-user-{uuid.uuid4().hex}"
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True

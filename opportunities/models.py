@@ -124,6 +124,13 @@ class Opportunity(models.Model):
     stage_entered_at = models.DateTimeField(_("in stage since"), default=timezone.now)
     # Order of the card within its board column (lower first).
     position = models.IntegerField(_("position"), default=0)
+    # What the funnel reads, kept from the stage history by database triggers (rollups.py), never
+    # written by Python: the ids of the stages the deal ever entered, ascending ("3,5,7"), and its
+    # finished stays as JSON [[stage id, whole days], ...] (a stay ends when the next one starts).
+    stages_entered = models.TextField(_("stages entered"), default="", db_default="", blank=True, editable=False)
+    stage_days = models.TextField(
+        _("days in each stage left"), default="[]", db_default="[]", blank=True, editable=False
+    )
     # Optimistic concurrency: every write bumps it; a write made on an older copy is refused.
     version = models.PositiveIntegerField(_("version"), default=1)
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
@@ -214,6 +221,19 @@ class Opportunity(models.Model):
 
     def __str__(self):
         return self.name
+
+    # Written only by the database (the stage history's triggers): a copy loaded before a move
+    # must not write its stale values back.
+    DATABASE_KEPT = frozenset({"stages_entered", "stage_days"})
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name not in self.DATABASE_KEPT
+            ]
+        elif kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = [f for f in kwargs["update_fields"] if f not in self.DATABASE_KEPT]
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("opportunities:detail", args=[self.pk])
@@ -410,3 +430,50 @@ class ClosedMonth(models.Model):
 
     def __str__(self):
         return f"{self.month:%Y-%m}/{self.owner_id}/{self.status}: {self.deals}"
+
+
+class FunnelCohort(models.Model):
+    """The deals not archived, per month of their creation (in the time zone the triggers were
+    installed with), pipeline, owner, currency, type, lead source and set of stages entered: how
+    far a cohort of deals went, for the funnel, without reading their history."""
+
+    month = models.DateField(_("month"))
+    pipeline = _rollup_fk("pipeline.Pipeline", _("pipeline"))
+    owner = _rollup_fk(settings.AUTH_USER_MODEL, _("owner"))
+    currency = models.CharField(_("currency"), max_length=3)
+    type = models.CharField(_("type"), max_length=20)
+    lead_source = models.CharField(_("lead source"), max_length=20)
+    stages_entered = models.TextField(_("stages entered"))
+    deals = models.BigIntegerField(_("deals"), default=0)
+
+    class Meta:
+        verbose_name = _("deals created in a month, by stages entered")
+        verbose_name_plural = _("deals created per month, by stages entered")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "pipeline", "owner", "currency", "type", "lead_source", "stages_entered"],
+                name="opp_funnelcohort_key",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m}/{self.owner_id}/{self.stages_entered}: {self.deals}"
+
+
+class StageStay(models.Model):
+    """The finished stays in a stage of the deals not archived, per month of the deal's creation,
+    pipeline, stage and whole days spent in it: the histogram the funnel's medians are read from."""
+
+    month = models.DateField(_("month"))
+    pipeline = _rollup_fk("pipeline.Pipeline", _("pipeline"))
+    stage = _rollup_fk("pipeline.Stage", _("stage"))
+    days = models.BigIntegerField(_("days"))
+    stays = models.BigIntegerField(_("stays"), default=0)
+
+    class Meta:
+        verbose_name = _("stays in a stage")
+        verbose_name_plural = _("stays in stages")
+        constraints = [models.UniqueConstraint(fields=["month", "pipeline", "stage", "days"], name="opp_stagestay_key")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m}/{self.stage_id}/{self.days}d: {self.stays}"

@@ -1,5 +1,6 @@
-"""Totals the database keeps up to date as deals change: the per-stage totals of the board and the
-closed deals per month of the won/lost report.
+"""Totals the database keeps up to date as deals change: the per-stage totals of the board, the
+closed deals per month of the won/lost report, and the funnel's cohorts (deals per creation month
+and set of stages entered) and stays (per stage and whole days spent in it).
 
 Adding up every deal on each request cannot stay fast as the years pile up (a million deals: over
 a second for the board's column totals, several for the won/lost report). These tables hold the
@@ -32,6 +33,12 @@ functions name the columns. One that renames or removes a column the definitions
 changes them in the same commit and starts with ``DropDealTotals()`` (SQLite refuses to drop a
 column a trigger reads). ``opportunities/tests/test_rollups.py`` fails when a trigger is missing
 after ``migrate`` or such a migration does not end with the operation.
+
+**The stage history.** The funnel's tables add up two columns of the deal, ``stages_entered`` and
+``stage_days``, that triggers on ``pipeline_stagechange`` compute from the deal's history whenever
+a history row is written, changed or deleted (see "The stage history" below); Python never writes
+them (``Opportunity.save`` leaves them out). A migration that alters the history table ends with
+``InstallDealTotals()`` too.
 
 **Time zone.** Months are months of the closing date in ``settings.TIME_ZONE`` at install time;
 the won/lost selector uses the table only when the reader's current time zone is that one
@@ -73,6 +80,9 @@ class Rollup:
     measures: tuple[tuple[str, str], ...]
     # The deal columns the expressions read: an UPDATE that changes none of them changes no sum.
     columns: tuple[str, ...]
+    # True: one row per element of the deal's ``stage_days`` JSON array (``{stay:0}`` is the stage,
+    # ``{stay:1}`` the whole days) instead of one row per deal.
+    expand: bool = False
 
     @property
     def key_names(self) -> list[str]:
@@ -156,7 +166,51 @@ CLOSED_MONTHS = Rollup(
     ),
 )
 
-ROLLUPS = (STAGE_TOTALS, CLOSED_MONTHS)
+# The funnel (reports/selectors/funnel.py): how far the deals created in a month went, and how long
+# their stays in each stage lasted. Both read the deal's ``stages_entered`` and ``stage_days``, which
+# the triggers on the stage history keep (see "The stage history" below).
+FUNNEL_COHORTS = Rollup(
+    name="funnel_cohorts",
+    table="opportunities_funnelcohort",
+    where="{r}.archived_at IS NULL",
+    keys=(
+        ("month", "{month:created_at}"),
+        ("pipeline_id", "{r}.pipeline_id"),
+        ("owner_id", "{r}.owner_id"),
+        ("currency", "{r}.currency"),
+        ("type", "{r}.type"),
+        ("lead_source", "{r}.lead_source"),
+        ("stages_entered", "{r}.stages_entered"),
+    ),
+    measures=(("deals", "1"),),
+    columns=(
+        "archived_at",
+        "created_at",
+        "pipeline_id",
+        "owner_id",
+        "currency",
+        "type",
+        "lead_source",
+        "stages_entered",
+    ),
+)
+
+STAGE_STAYS = Rollup(
+    name="stage_stays",
+    table="opportunities_stagestay",
+    where="{r}.archived_at IS NULL",
+    keys=(
+        ("month", "{month:created_at}"),
+        ("pipeline_id", "{r}.pipeline_id"),
+        ("stage_id", "{stay:0}"),
+        ("days", "{stay:1}"),
+    ),
+    measures=(("stays", "1"),),
+    columns=("archived_at", "created_at", "pipeline_id", "stage_days"),
+    expand=True,
+)
+
+ROLLUPS = (STAGE_TOTALS, CLOSED_MONTHS, FUNNEL_COHORTS, STAGE_STAYS)
 
 
 # --- SQL -----------------------------------------------------------------------------------------
@@ -187,6 +241,12 @@ def _sql(expression: str, *, row: str, vendor: str, tz: str) -> str:
             f" - julianday(django_datetime_cast_date({earlier}, {tz}, 'UTC'))) AS INTEGER)"
         )
 
+    def stay(match):
+        if vendor == "postgresql":
+            return f"(stay.value->>{match.group(1)})::bigint"
+        return f"json_extract(stay.value, '$[{match.group(1)}]')"
+
+    expression = re.sub(r"\{stay:(\d)\}", stay, expression)
     expression = re.sub(r"\{month:(\w+)\}", month, expression)
     expression = re.sub(r"\{days:(\w+),(\w+)\}", days, expression)
     return expression.replace("{r}", row).replace("{tz}", tz)
@@ -197,7 +257,21 @@ def _rows_sql(rollup: Rollup, *, source: str, row: str, sign: str, vendor: str, 
     keys = [f"{_sql(e, row=row, vendor=vendor, tz=tz)} AS {n}" for n, e in rollup.keys]
     measures = [f"{sign}({_sql(e, row=row, vendor=vendor, tz=tz)}) AS {n}" for n, e in rollup.measures]
     where = _sql(rollup.where, row=row, vendor=vendor, tz=tz)
-    return f"SELECT {', '.join(keys + measures)} FROM {source} {row} WHERE {where}"
+    return f"SELECT {', '.join(keys + measures)} FROM {source} {row}{_expansion(rollup, row, vendor)} WHERE {where}"
+
+
+def _expansion(rollup: Rollup, row: str, vendor: str) -> str:
+    return f" {stays_sql(row, vendor=vendor)[0]}" if rollup.expand else ""
+
+
+def stays_sql(row: str, *, vendor: str) -> tuple[str, str, str]:
+    """(the join that turns the deal row ``row`` into one row per finished stay, the stay's stage,
+    its whole days), spelled for ``vendor``: the funnel's live path reads the stays this way too."""
+    if vendor == "postgresql":
+        join = f"CROSS JOIN LATERAL json_array_elements({row}.stage_days::json) AS stay(value)"
+    else:
+        join = f", json_each({row}.stage_days) AS stay"
+    return join, _sql("{stay:0}", row=row, vendor=vendor, tz=""), _sql("{stay:1}", row=row, vendor=vendor, tz="")
 
 
 def _grouped_sql(rollup: Rollup, parts: list[str], *, only_changes: bool) -> str:
@@ -275,6 +349,28 @@ def _sqlite_install(rollup: Rollup, tz: str) -> list[str]:
         match = " AND ".join(f"{n} = {expr(e, 'OLD')}" for n, e in rollup.keys)
         return f"UPDATE {rollup.table} SET {sets} WHERE ({expr(rollup.where, 'OLD')}) AND {match};"
 
+    if rollup.expand:
+        # Several rows per deal: add up the deal's stays per group first, then upsert the groups;
+        # removing subtracts each group's stays of the old row.
+        def grouped(row):
+            keys = [f"{expr(e, row)} AS {n}" for n, e in rollup.keys]
+            sums = [f"SUM({expr(e, row)}) AS {n}" for n, e in rollup.measures]
+            return (
+                f"SELECT {', '.join(keys + sums)} FROM json_each({row}.stage_days) AS stay "
+                f"WHERE {expr(rollup.where, row)} GROUP BY {', '.join(rollup.key_names)}"
+            )
+
+        def add_new():
+            return _upsert_sql(rollup, f"SELECT * FROM ({grouped('NEW')}) WHERE true", vendor="sqlite") + ";"
+
+        def remove_old():
+            match = " AND ".join(f"g.{n} = {rollup.table}.{n}" for n in rollup.key_names)
+            sets = ", ".join(
+                f"{n} = {n} - (SELECT g.{n} FROM ({grouped('OLD')}) g WHERE {match})" for n in rollup.measure_names
+            )
+            keys = ", ".join(rollup.key_names)
+            return f"UPDATE {rollup.table} SET {sets} WHERE ({keys}) IN (SELECT {keys} FROM ({grouped('OLD')}));"
+
     changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in rollup.columns)
     statements = []
     for event in ("insert", "update", "delete"):
@@ -310,7 +406,7 @@ def _trigger_events(vendor: str) -> list[str]:
 
 
 def trigger_names(vendor: str) -> list[str]:
-    """The names of every trigger that keeps the totals on ``vendor``."""
+    """The names of every trigger on the deal table that keeps the totals on ``vendor``."""
     return [f"{DEAL_TABLE}_{rollup.name}_{event}" for rollup in ROLLUPS for event in _trigger_events(vendor)]
 
 
@@ -328,6 +424,165 @@ def uninstall_statements(rollup: Rollup, *, vendor: str) -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {name}_{event}" for event in _trigger_events(vendor)]
 
 
+# --- the stage history: what the funnel reads on each deal --------------------------------------
+#
+# ``stages_entered`` and ``stage_days`` of a deal are computed from its rows in the stage history
+# (``pipeline.StageChange``), by triggers on the history: a move, a back-dated import, a deleted
+# row all recompute the deal's two columns, and that UPDATE of the deal keeps the funnel tables.
+# A stay lasts from entering a stage to entering the next (history ordered by time, then id); its
+# length is whole days: the seconds between the two moments, rounded to the second, divided by
+# 86,400 and rounded down. The stage a deal is still in has no length yet.
+
+HISTORY_TABLE = "pipeline_stagechange"
+
+
+def _postgresql_funnel_columns(deals: str) -> str:
+    """``SELECT id, entered, stays`` for the deals whose ids the query ``deals`` lists."""
+    return f"""
+        SELECT t.id, COALESCE(c.entered, '') AS entered, COALESCE(c.stays, '[]') AS stays
+        FROM ({deals}) t(id)
+        LEFT JOIN (
+            SELECT deal,
+                   array_to_string(ARRAY(SELECT DISTINCT x FROM unnest(array_agg(stage)) AS x ORDER BY x), ',')
+                       AS entered,
+                   (json_agg(json_build_array(stage, days) ORDER BY at, hid) FILTER (WHERE days IS NOT NULL))::text
+                       AS stays
+            FROM (
+                SELECT opportunity_id AS deal, to_stage_id AS stage, changed_at AS at, id AS hid,
+                       round(extract(epoch FROM (
+                           LEAD(changed_at) OVER (PARTITION BY opportunity_id ORDER BY changed_at, id) - changed_at
+                       )))::bigint / 86400 AS days
+                FROM {HISTORY_TABLE} WHERE opportunity_id IN ({deals})
+            ) h
+            GROUP BY deal
+        ) c ON c.deal = t.id"""
+
+
+def _postgresql_funnel_update(deals: str) -> str:
+    return (
+        f"UPDATE {DEAL_TABLE} d SET stages_entered = f.entered, stage_days = f.stays "
+        f"FROM ({_postgresql_funnel_columns(deals)}) f "
+        f"WHERE d.id = f.id AND (d.stages_entered <> f.entered OR d.stage_days <> f.stays)"
+    )
+
+
+def _sqlite_entered(deal: str) -> str:
+    return (
+        f"COALESCE((SELECT group_concat(x, ',') FROM (SELECT DISTINCT to_stage_id AS x FROM {HISTORY_TABLE} "
+        f"WHERE opportunity_id = {deal} ORDER BY x)), '')"
+    )
+
+
+def _sqlite_stays(deal: str) -> str:
+    return (
+        f"(SELECT json_group_array(json_array(stage, days)) FROM (SELECT stage, days FROM ("
+        f"SELECT to_stage_id AS stage, changed_at AS at, id AS hid, "
+        f"CAST(ROUND((julianday(LEAD(changed_at) OVER w) - julianday(changed_at)) * 86400) AS INTEGER) / 86400 AS days "
+        f"FROM {HISTORY_TABLE} WHERE opportunity_id = {deal} WINDOW w AS (ORDER BY changed_at, id)"
+        f") WHERE days IS NOT NULL ORDER BY at, hid))"
+    )
+
+
+def _sqlite_funnel_update(deal: str | None) -> str:
+    """Recompute the deal whose id is ``deal`` (an expression), or every deal (None)."""
+    if deal is None:
+        row = f"{DEAL_TABLE}.id"
+        return f"UPDATE {DEAL_TABLE} SET stages_entered = {_sqlite_entered(row)}, stage_days = {_sqlite_stays(row)}"
+    return (
+        f"UPDATE {DEAL_TABLE} SET stages_entered = {_sqlite_entered(deal)}, stage_days = {_sqlite_stays(deal)} "
+        f"WHERE id = {deal};"
+    )
+
+
+HISTORY_EVENTS = {"postgresql": ("insert", "update", "delete", "truncate"), "sqlite": ("insert", "update", "delete")}
+
+
+def history_trigger_names(vendor: str) -> list[str]:
+    return [f"{HISTORY_TABLE}_funnel_{event}" for event in HISTORY_EVENTS.get(vendor, ())]
+
+
+def history_install_statements(vendor: str) -> list[str]:
+    name = f"{HISTORY_TABLE}_funnel"
+    if vendor == "sqlite":
+        changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in ("opportunity_id", "to_stage_id", "changed_at"))
+        return [
+            *(f"DROP TRIGGER IF EXISTS {n}" for n in history_trigger_names(vendor)),
+            f"CREATE TRIGGER {name}_insert AFTER INSERT ON {HISTORY_TABLE} FOR EACH ROW "
+            f"BEGIN {_sqlite_funnel_update('NEW.opportunity_id')} END",
+            f"CREATE TRIGGER {name}_update AFTER UPDATE ON {HISTORY_TABLE} FOR EACH ROW WHEN {changed} "
+            f"BEGIN {_sqlite_funnel_update('OLD.opportunity_id')} {_sqlite_funnel_update('NEW.opportunity_id')} END",
+            f"CREATE TRIGGER {name}_delete AFTER DELETE ON {HISTORY_TABLE} FOR EACH ROW "
+            f"BEGIN {_sqlite_funnel_update('OLD.opportunity_id')} END",
+        ]
+    deals = {
+        "insert": ("REFERENCING NEW TABLE AS new_rows", "SELECT DISTINCT opportunity_id FROM new_rows"),
+        "update": (
+            "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+            "SELECT opportunity_id FROM new_rows UNION SELECT opportunity_id FROM old_rows",
+        ),
+        "delete": ("REFERENCING OLD TABLE AS old_rows", "SELECT DISTINCT opportunity_id FROM old_rows"),
+    }
+    statements = []
+    for event, (referencing, ids) in deals.items():
+        statements += [
+            f"CREATE OR REPLACE FUNCTION {name}_{event}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            f"BEGIN\n  {_postgresql_funnel_update(ids)};\n  RETURN NULL;\nEND\n$$",
+            f"DROP TRIGGER IF EXISTS {name}_{event} ON {HISTORY_TABLE}",
+            f"CREATE TRIGGER {name}_{event} AFTER {event.upper()} ON {HISTORY_TABLE} {referencing} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {name}_{event}()",
+        ]
+    statements += [
+        f"CREATE OR REPLACE FUNCTION {name}_truncate() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        f"BEGIN\n  UPDATE {DEAL_TABLE} SET stages_entered = '', stage_days = '[]' "
+        f"WHERE stages_entered <> '' OR stage_days <> '[]';\n  RETURN NULL;\nEND\n$$",
+        f"DROP TRIGGER IF EXISTS {name}_truncate ON {HISTORY_TABLE}",
+        f"CREATE TRIGGER {name}_truncate AFTER TRUNCATE ON {HISTORY_TABLE} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {name}_truncate()",
+    ]
+    return statements
+
+
+def history_uninstall_statements(vendor: str) -> list[str]:
+    if vendor == "postgresql":
+        return [
+            statement
+            for name in history_trigger_names(vendor)
+            for statement in (f"DROP TRIGGER IF EXISTS {name} ON {HISTORY_TABLE}", f"DROP FUNCTION IF EXISTS {name}()")
+        ]
+    return [f"DROP TRIGGER IF EXISTS {name}" for name in history_trigger_names(vendor)]
+
+
+def _funnel_columns_fill(execute, vendor: str) -> None:
+    """Compute every deal's ``stages_entered`` and ``stage_days`` from its history."""
+    if vendor == "postgresql":
+        execute(_postgresql_funnel_update(f"SELECT id FROM {DEAL_TABLE}"))
+    else:
+        execute(_sqlite_funnel_update(None))
+
+
+def funnel_column_differences(*, using: str = "default") -> list:
+    """Deals whose ``stages_entered`` or ``stage_days`` differ from their history: (id, expected,
+    kept). Empty when right: for tests and ``check_deal_totals``."""
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT f.id, f.entered, f.stays, d.stages_entered, d.stage_days "
+            f"FROM ({_postgresql_funnel_columns(f'SELECT id FROM {DEAL_TABLE}')}) f JOIN {DEAL_TABLE} d ON d.id = f.id "
+            f"WHERE d.stages_entered <> f.entered OR d.stage_days <> f.stays ORDER BY f.id"
+        )
+    elif connection.vendor == "sqlite":
+        sql = (
+            f"SELECT id, e, s, stages_entered, stage_days FROM (SELECT id, {_sqlite_entered('d.id')} AS e, "
+            f"{_sqlite_stays('d.id')} AS s, stages_entered, stage_days FROM {DEAL_TABLE} d) "
+            f"WHERE e <> stages_entered OR s <> stage_days ORDER BY id"
+        )
+    else:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return [(row[0], row[1:3], row[3:5]) for row in cursor.fetchall()]
+
+
 # --- installing: by migrations, or by hand ---------------------------------------------------------
 
 
@@ -335,23 +590,36 @@ def _time_zone(rollup: Rollup) -> str:
     return settings.TIME_ZONE if rollup.uses_time_zone else ""
 
 
-def rollups_install(connection, execute) -> list[str]:
-    """Install the triggers of every table for ``connection``'s database, compute the tables from
-    the deals and record their time zone. ``execute(sql, params)`` runs a statement (a migration's
-    schema editor, or a cursor). Returns the names of the tables computed."""
+def rollups_install(connection, execute, *, only: tuple[str, ...] | None = None, zones=None) -> list[str]:
+    """Install the triggers of every table (or of the tables named in ``only``, without the stage
+    history's) for ``connection``'s database, compute the tables from the deals and record their
+    time zone (``settings.TIME_ZONE``, or the one in ``zones`` by table name). ``execute(sql,
+    params)`` runs a statement (a migration's schema editor, or a cursor). Returns the names of the
+    tables computed."""
     vendor = connection.vendor
     if vendor not in ("postgresql", "sqlite"):
         return []
+    zones = zones or {}
     execute(f"CREATE TABLE IF NOT EXISTS {ZONE_TABLE} (rollup varchar(50) PRIMARY KEY, time_zone varchar(64) NOT NULL)")
     _lock_deals(execute, vendor)
-    for rollup in ROLLUPS:
-        tz = _time_zone(rollup)
+    rollups = [rollup for rollup in ROLLUPS if only is None or rollup.name in only]
+    if only is None:
+        # The deal triggers are off while every deal's funnel columns are filled in (the tables
+        # are computed below anyway); the history's triggers keep the columns from then on.
+        for rollup in ROLLUPS:
+            for statement in uninstall_statements(rollup, vendor=vendor):
+                execute(statement)
+        for statement in history_install_statements(vendor):
+            execute(statement)
+        _funnel_columns_fill(execute, vendor)
+    for rollup in rollups:
+        tz = zones.get(rollup.name, _time_zone(rollup))
         for statement in install_statements(rollup, vendor=vendor, tz=tz):
             execute(statement)
         _rebuild(execute, rollup, vendor=vendor, tz=tz)
         execute(f"DELETE FROM {ZONE_TABLE} WHERE rollup = %s", [rollup.name])
         execute(f"INSERT INTO {ZONE_TABLE} (rollup, time_zone) VALUES (%s, %s)", [rollup.name, tz])
-    return [rollup.name for rollup in ROLLUPS]
+    return [rollup.name for rollup in rollups]
 
 
 def rollups_uninstall(connection, execute) -> None:
@@ -359,6 +627,8 @@ def rollups_uninstall(connection, execute) -> None:
     vendor = connection.vendor
     if vendor not in ("postgresql", "sqlite"):
         return
+    for statement in history_uninstall_statements(vendor):
+        execute(statement)
     for rollup in ROLLUPS:
         for statement in uninstall_statements(rollup, vendor=vendor):
             execute(statement)
@@ -374,12 +644,21 @@ class InstallDealTotals(Operation):
     reversible = True
     reduces_to_sql = True
 
+    def __init__(self, only: tuple[str, ...] | None = None):
+        # ``only``: the tables that existed when a migration was written (0009 installs the first
+        # two); None: every table and the stage history's triggers.
+        self.only = tuple(only) if only is not None else None
+        super().__init__()
+
+    def deconstruct(self):
+        return (self.__class__.__qualname__, [], {"only": self.only} if self.only is not None else {})
+
     def state_forwards(self, app_label, state):
         pass  # no model changes: triggers live in the database only
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         if router.allow_migrate(schema_editor.connection.alias, app_label):
-            rollups_install(schema_editor.connection, schema_editor.execute)
+            rollups_install(schema_editor.connection, schema_editor.execute, only=self.only)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         if router.allow_migrate(schema_editor.connection.alias, app_label):
@@ -425,10 +704,7 @@ def rollups_rebuild(*, using: str = "default") -> None:
     deals with the triggers switched off)."""
     connection = connections[using]
     with transaction.atomic(using=using), connection.cursor() as cursor:
-        zones = _installed_time_zones(cursor)
-        _lock_deals(cursor.execute, connection.vendor)
-        for rollup in ROLLUPS:
-            _rebuild(cursor.execute, rollup, vendor=connection.vendor, tz=zones.get(rollup.name, _time_zone(rollup)))
+        rollups_install(connection, cursor.execute, zones=_installed_time_zones(cursor))
 
 
 # --- checking ----------------------------------------------------------------------------------------
@@ -437,15 +713,18 @@ def rollups_rebuild(*, using: str = "default") -> None:
 def missing_triggers(*, using: str = "default") -> list[str]:
     """The triggers that should keep the totals but are not on the deal table."""
     connection = connections[using]
+    present = set()
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", [DEAL_TABLE]
-            )
-        else:
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [DEAL_TABLE])
-        present = {row[0] for row in cursor.fetchall()}
-    return [name for name in trigger_names(connection.vendor) if name not in present]
+        for table in (DEAL_TABLE, HISTORY_TABLE):
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", [table]
+                )
+            else:
+                cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [table])
+            present |= {row[0] for row in cursor.fetchall()}
+    expected = trigger_names(connection.vendor) + history_trigger_names(connection.vendor)
+    return [name for name in expected if name not in present]
 
 
 def rollup_differences(rollup: Rollup, *, using: str = "default") -> list:
@@ -480,16 +759,29 @@ def _normal(value):
     return round(Decimal(str(value)), 2) if value is not None else None
 
 
-def closed_months_time_zone(*, using: str = "default") -> str | None:
-    """The time zone whose months ``ClosedMonth`` counts, or None when it is not installed (a
+def rollup_time_zone(rollup: Rollup, *, using: str = "default") -> str | None:
+    """The time zone whose months ``rollup``'s table counts, or None when it is not installed (a
     database the migration installed no triggers on)."""
     connection = connections[using]
     if connection.vendor not in ("postgresql", "sqlite"):
         return None
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT time_zone FROM {ZONE_TABLE} WHERE rollup = %s", [CLOSED_MONTHS.name])
+        cursor.execute(f"SELECT time_zone FROM {ZONE_TABLE} WHERE rollup = %s", [rollup.name])
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def rollup_time_zones(*, using: str = "default") -> dict[str, str]:
+    """Every installed table's time zone, by table name, in one query (empty when none is)."""
+    connection = connections[using]
+    if connection.vendor not in ("postgresql", "sqlite"):
+        return {}
+    with connection.cursor() as cursor:
+        return _installed_time_zones(cursor)
+
+
+def closed_months_time_zone(*, using: str = "default") -> str | None:
+    return rollup_time_zone(CLOSED_MONTHS, using=using)
 
 
 def rollups_enabled() -> bool:

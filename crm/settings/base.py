@@ -94,7 +94,8 @@ CONTENT_SECURITY_POLICY = {
 # --- Login throttling (django-axes): 5 failures for a username from one address lock it for 15 min.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend with the logged-in user read from the cache (saves a query on every request).
+    "accounts.backends.CachedModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))

@@ -16,6 +16,8 @@ from opportunities.models import Opportunity, StageTotal
 from opportunities.rollups import (
     ROLLUPS,
     closed_months_time_zone,
+    funnel_column_differences,
+    history_trigger_names,
     missing_triggers,
     rollup_differences,
     stage_totals_for,
@@ -36,6 +38,7 @@ pytestmark = pytest.mark.django_db
 
 
 def assert_totals_agree():
+    assert funnel_column_differences() == []
     for rollup in ROLLUPS:
         assert rollup_differences(rollup) == [], rollup.name
     assert_check_is_clean()
@@ -156,7 +159,8 @@ def test_the_migrations_install_every_trigger_and_record_the_time_zone(db, setti
     """The test database was made by ``migrate``: a later migration that rebuilt the deal table
     without ending with InstallDealTotals (SQLite drops a rebuilt table's triggers) fails here."""
     assert missing_triggers() == []
-    assert len(trigger_names(connection.vendor)) == (8 if connection.vendor == "postgresql" else 6)
+    assert len(trigger_names(connection.vendor)) == (16 if connection.vendor == "postgresql" else 12)
+    assert len(history_trigger_names(connection.vendor)) == (4 if connection.vendor == "postgresql" else 3)
     assert closed_months_time_zone() == settings.TIME_ZONE
 
 
@@ -176,12 +180,13 @@ def test_every_migration_that_alters_the_deal_table_after_the_triggers_reinstall
             if node == installed_by or installed_by not in graph.forwards_plan(node):
                 continue
             migration = loader.graph.nodes[node]
+            # The deal table, and the stage history whose triggers keep the deal's funnel columns.
             touches = [
                 op
                 for op in migration.operations
                 if not isinstance(op, harmless)
-                and node[0] == "opportunities"
-                and "opportunity" in (getattr(op, "model_name", None), getattr(op, "name", "").lower())
+                and (node[0], (getattr(op, "model_name", None) or getattr(op, "name", "")).lower())
+                in {("opportunities", "opportunity"), ("pipeline", "stagechange")}
             ]
             if touches:
                 assert isinstance(migration.operations[-1], InstallDealTotals), node
@@ -194,7 +199,7 @@ def test_the_trigger_migration_is_reversible(rep, stages):
     deal = OpportunityFactory(owner=rep, stage=stages["New"], amount=Decimal("10.00"))
     call_command("migrate", "opportunities", "0008", verbosity=0)
     try:
-        assert missing_triggers() == trigger_names(connection.vendor)
+        assert missing_triggers() == trigger_names(connection.vendor) + history_trigger_names(connection.vendor)
         Opportunity.objects.filter(pk=deal.pk).update(amount_base=Decimal("99.00"))  # not followed
     finally:
         call_command("migrate", "opportunities", verbosity=0)

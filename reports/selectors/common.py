@@ -61,3 +61,10 @@ def local_date(value):
             value = timezone.localtime(value)
         return value.date()
     return value
+
+
+def whole_months(filterset: ReportFilter) -> bool:
+    """Whether the period asked for is made of whole months (every preset is; two dates are when
+    they are a month's first and last day), so that monthly kept totals can answer it."""
+    start, end = filterset.date_range()
+    return not ((start and start.day != 1) or (end and (end + datetime.timedelta(days=1)).day != 1))

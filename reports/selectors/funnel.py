@@ -1,17 +1,23 @@
 """The funnel: how far the deals created in the period went through a pipeline, and how long they
 stayed in each stage."""
 
+import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import Count, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pipeline.models import Pipeline, Stage, StageChange
+from accounts.permissions import is_anonymous, owned_by_visible_q, sees_everything
+from opportunities.models import FunnelCohort, StageStay
+from opportunities.rollups import FUNNEL_COHORTS, STAGE_STAYS, rollup_time_zones, rollups_enabled, stays_sql
+from pipeline.models import Pipeline, Stage
 
 from ..filters import ReportFilter
-from .common import TENTH, ratio, report_filter
+from .common import TENTH, ratio, report_filter, whole_months
 from .money import CurrencyMode
 
 
@@ -68,112 +74,143 @@ class FunnelReport:
         }
 
 
-_FUNNEL_SQL = """
-WITH entries AS (
-    SELECT sc.to_stage_id AS stage_id,
-           sc.changed_at AS entered_at,
-           LEAD(sc.changed_at) OVER w AS left_at,
-           ROW_NUMBER() OVER w AS step,
-           MAX(CASE WHEN st.pipeline_id = %s AND st.kind <> 'lost' THEN st."order" END)
-               OVER (PARTITION BY sc.opportunity_id) AS top
-    FROM {history} sc JOIN {stage} st ON st.id = sc.to_stage_id
-    WHERE sc.opportunity_id IN ({deals})
-    WINDOW w AS (PARTITION BY sc.opportunity_id ORDER BY sc.changed_at, sc.id)
-), spans AS (
-    SELECT stage_id, {seconds} AS seconds FROM entries WHERE left_at IS NOT NULL
+# The filters the funnel's kept tables are keyed by (opportunities/rollups.py: FUNNEL_COHORTS,
+# STAGE_STAYS). A product, or a period that is not whole months, needs the deals themselves.
+COHORT_FILTERS = frozenset(
+    {"period", "date_from", "date_to", "pipeline", "team", "owner", "type", "lead_source", "currency"}
 )
-SELECT 'reach', top, COUNT(*), NULL FROM entries WHERE step = 1 GROUP BY top
-UNION ALL
-{median}
-"""
-
-# PostgreSQL has an ordered-set aggregate for the median; elsewhere (SQLite) the middle row(s) are
-# picked with ROW_NUMBER / COUNT window functions. Both run inside the database.
-_MEDIAN_POSTGRESQL = """
-SELECT 'median', stage_id, COUNT(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds)
-FROM spans GROUP BY stage_id
-"""
-_MEDIAN_PORTABLE = """
-SELECT 'median', stage_id, MAX(n), AVG(seconds) FROM (
-    SELECT stage_id, seconds,
-           ROW_NUMBER() OVER (PARTITION BY stage_id ORDER BY seconds) AS rn,
-           COUNT(*) OVER (PARTITION BY stage_id) AS n
-    FROM spans
-) ranked
-WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY stage_id
-"""
+# The stays are kept per month, pipeline and stage only: they answer a reader who sees every deal
+# and narrows by nothing but the period and the pipeline.
+STAY_FILTERS = frozenset({"period", "date_from", "date_to", "pipeline"})
 
 
-def _funnel_figures(deals, pipeline) -> tuple[dict, dict]:
-    """One pass over the deals' history: (highest stage order reached → deals, stage → (median
-    seconds spent in it, spans)).
+def _kept_cohorts(*, user, filterset: ReportFilter, pipeline: Pipeline, zones):
+    """The FunnelCohort rows holding exactly the deals ``filterset`` selects in ``pipeline``, or
+    None when the filters are not among the table's keys (then the deals are read)."""
+    if not rollups_enabled() or is_anonymous(user):
+        return None
+    data = filterset.form.cleaned_data
+    if {name for name, value in data.items() if value not in (None, "")} - COHORT_FILTERS:
+        return None
+    if not whole_months(filterset) or zones().get(FUNNEL_COHORTS.name) != timezone.get_current_timezone_name():
+        return None
+    cohorts = FunnelCohort.objects.filter(pipeline=pipeline, deals__gt=0)
+    if not sees_everything(user):
+        cohorts = cohorts.filter(owned_by_visible_q(user))
+    for name, lookup in (("team", "owner__team"), ("owner", "owner"), ("type", "type"), ("lead_source", "lead_source")):
+        if data.get(name):
+            cohorts = cohorts.filter(**{lookup: data[name]})
+    if filterset.chosen_currency:
+        cohorts = cohorts.filter(currency=filterset.chosen_currency)
+    return _in_months(cohorts, filterset)
 
-    The highest order counts open and won stages of ``pipeline`` (lost stages are not steps). A span
-    runs from entering a stage to entering the next one (LEAD over the deal's history); the stage a
-    deal is still in has no end yet and is not timed.
-    """
-    deals_sql, params = deals.order_by().values("pk").query.sql_with_params()
-    postgres = connection.vendor == "postgresql"
-    seconds = (
-        "EXTRACT(EPOCH FROM (left_at - entered_at))"
-        if postgres
-        else "(julianday(left_at) - julianday(entered_at)) * 86400.0"
-    )
-    sql = _FUNNEL_SQL.format(
-        history=StageChange._meta.db_table,
-        stage=Stage._meta.db_table,
-        deals=deals_sql,
-        seconds=seconds,
-        median=_MEDIAN_POSTGRESQL if postgres else _MEDIAN_PORTABLE,
-    )
-    reach, medians = {}, {}
+
+def _kept_stays(*, user, filterset: ReportFilter, pipeline: Pipeline, zones):
+    """The StageStay rows holding exactly the stays of the deals ``filterset`` selects, or None."""
+    data = filterset.form.cleaned_data
+    if {name for name, value in data.items() if value not in (None, "")} - STAY_FILTERS:
+        return None
+    if not sees_everything(user) or zones().get(STAGE_STAYS.name) != timezone.get_current_timezone_name():
+        return None
+    return _in_months(StageStay.objects.filter(pipeline=pipeline, stays__gt=0), filterset)
+
+
+def _in_months(rows, filterset: ReportFilter):
+    start, end = filterset.date_range()
+    if start:
+        rows = rows.filter(month__gte=start)
+    if end:
+        rows = rows.filter(month__lte=end.replace(day=1))
+    return rows
+
+
+def _stays_of_deals(deals) -> list[tuple[int, int, int]]:
+    """(stage, whole days, stays) of the finished stays of ``deals``, from each deal's
+    ``stage_days``: one grouped query, no history read."""
+    deals_sql, params = deals.order_by().values("stage_days").query.sql_with_params()
+    expand, stage, days = stays_sql("d", vendor=connection.vendor)
+    sql = f"SELECT {stage}, {days}, COUNT(*) FROM ({deals_sql}) d {expand} GROUP BY 1, 2"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [pipeline.pk, *params])
-        for kind, key, number, median in cursor.fetchall():
-            if kind == "reach":
-                reach[key] = number
-            else:
-                medians[key] = (float(median), int(number))
-    return reach, medians
+        cursor.execute(sql, params)
+        return [tuple(int(v) for v in row) for row in cursor.fetchall()]
+
+
+def median(histogram: list[tuple[int, int]]) -> Decimal | None:
+    """The median of values given as (value, how many times), as ``percentile_cont(0.5)`` gives it:
+    the middle value, or the mean of the two middle ones."""
+    total = sum(n for _, n in histogram)
+    if not total:
+        return None
+    wanted = {(total - 1) // 2, total // 2}
+    picked, seen = [], 0
+    for value, n in sorted(histogram):
+        for position in sorted(wanted):
+            if seen <= position < seen + n:
+                picked.append(value)
+        seen += n
+    return Decimal(sum(picked)) / len(picked)
 
 
 def funnel_report(*, user, params=None) -> FunnelReport:
     """How many deals created in the period reached each stage of a pipeline, the conversion to
-    the next stage, the drop-off and the median time spent in each stage.
+    the next stage, the drop-off and the median whole days spent in each stage.
 
     A deal *reached* a stage when its history enters that stage or any later open or won stage
-    (skipping a stage still passes it); every deal reached the first stage. Lost stages are not
-    steps: a lost deal reached the stages up to the one it was lost from. Three queries: the
-    default pipeline, its stages, and one pass over the history with window functions.
+    (skipping a stage still passes it); every deal with a history reached the first stage. Lost
+    stages are not steps: a lost deal reached the stages up to the one it was lost from. A stay
+    lasts from entering a stage to entering the next; the stage a deal is still in is not timed.
+
+    Read from each deal's ``stages_entered`` and ``stage_days`` (kept from the history by the
+    database), grouped: the kept tables FunnelCohort and StageStay when the filters are their keys
+    (:func:`_kept_cohorts`, :func:`_kept_stays`), else the deals. The stage order is applied here,
+    as the stages are now, so reordering stages needs no recomputation.
     """
     filterset = report_filter(user=user, params=params, date_field="created")
     pipeline = filterset.form.cleaned_data.get("pipeline") or Pipeline.objects.default()
     if pipeline is None:
         raise ValidationError({"pipeline": _("There is no pipeline yet.")})
-    mode = CurrencyMode(filterset.chosen_currency)
-    deals = mode.narrow(filterset.qs.filter(pipeline=pipeline)).order_by()
-    stages = [s for s in pipeline.stages.order_by("order") if s.kind != Stage.Kind.LOST]
-    by_top, medians = _funnel_figures(deals, pipeline)
+    all_stages = list(pipeline.stages.order_by("order"))
+    stages = [s for s in all_stages if s.kind != Stage.Kind.LOST]
+    order = {s.pk: s.order for s in stages}
+
+    zones = functools.cache(rollup_time_zones)  # read once, and only if a kept table may answer
+    cohorts = _kept_cohorts(user=user, filterset=filterset, pipeline=pipeline, zones=zones)
+    if cohorts is not None:
+        by_entered = cohorts.values_list("stages_entered").annotate(n=Sum("deals")).order_by()
+    else:
+        deals = CurrencyMode(filterset.chosen_currency).narrow(filterset.qs.filter(pipeline=pipeline)).order_by()
+        by_entered = deals.values_list("stages_entered").annotate(n=Count("pk")).order_by()
+    by_top: dict = {}
+    for entered, n in by_entered:
+        if not entered:
+            continue  # no history at all: not in the funnel (a deal always has one)
+        top = max((order[int(i)] for i in entered.split(",") if int(i) in order), default=None)
+        by_top[top] = by_top.get(top, 0) + n
+
+    kept = _kept_stays(user=user, filterset=filterset, pipeline=pipeline, zones=zones) if cohorts is not None else None
+    if kept is not None:
+        stays = kept.values_list("stage_id", "days").annotate(n=Sum("stays")).order_by()
+    else:
+        stays = _stays_of_deals(CurrencyMode(filterset.chosen_currency).narrow(filterset.qs.filter(pipeline=pipeline)))
+    histograms: dict = {}
+    for stage_id, days, n in stays:
+        histograms.setdefault(stage_id, []).append((days, n))
+
     total = sum(by_top.values())
     first_order = stages[0].order if stages else 0
-
     steps = []
     for stage in stages:
         if stage.order == first_order:
             reached = total
         else:
             reached = sum(n for top, n in by_top.items() if top is not None and top >= stage.order)
-        median = medians.get(stage.pk)
+        middle = median(histograms.get(stage.pk, []))
         steps.append(
             FunnelStep(
                 stage=stage,
                 reached=reached,
-                median_days=(
-                    None
-                    if median is None
-                    else (Decimal(repr(median[0])) / 86400).quantize(TENTH, rounding=ROUND_HALF_UP)
-                ),
-                timed_count=median[1] if median else 0,
+                median_days=None if middle is None else middle.quantize(TENTH, rounding=ROUND_HALF_UP),
+                timed_count=sum(n for _, n in histograms.get(stage.pk, [])),
             )
         )
     for step, following in zip(steps, steps[1:], strict=False):

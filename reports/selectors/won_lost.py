@@ -1,6 +1,5 @@
 """The won/lost report: deals closed in the period, grouped, with win rates and the sales cycle."""
 
-import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -18,7 +17,7 @@ from opportunities.models import LeadSource, OpportunityLine, OpportunityType
 from pipeline.models import LostReason
 
 from ..filters import GROUP_BY, ReportFilter
-from .common import TENTH, all_of, local_date, ratio, report_filter
+from .common import TENTH, all_of, local_date, ratio, report_filter, whole_months
 from .money import ZERO, CurrencyMode, Money
 
 WON = Q(status="won")
@@ -291,9 +290,9 @@ def _closed_months(*, user, filterset: ReportFilter):
     data = filterset.form.cleaned_data
     if {name for name, value in data.items() if value not in (None, "")} - MONTH_FILTERS:
         return None
-    start, end = filterset.date_range()
-    if (start and start.day != 1) or (end and (end + datetime.timedelta(days=1)).day != 1):
+    if not whole_months(filterset):
         return None
+    start, end = filterset.date_range()
     if closed_months_time_zone() != timezone.get_current_timezone_name():
         return None
     months = ClosedMonth.objects.filter(deals__gt=0)

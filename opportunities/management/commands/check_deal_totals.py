@@ -1,12 +1,13 @@
 """``manage.py check_deal_totals``: compare the totals the database keeps (per stage, closed per
-month) with the same sums computed from the deals, and say whether their triggers are in place.
+month, the funnel's cohorts and stays) with the same sums computed from the deals, and each deal's
+funnel columns with its stage history, and say whether their triggers are in place.
 Prints every difference and exits with status 1 when there is any
 (``manage.py rebuild_deal_totals`` recomputes them)."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
-from opportunities.rollups import ROLLUPS, missing_triggers, rollup_differences
+from opportunities.rollups import ROLLUPS, funnel_column_differences, missing_triggers, rollup_differences
 
 
 class Command(BaseCommand):
@@ -23,6 +24,9 @@ class Command(BaseCommand):
         for name in missing_triggers(using=database):
             problems += 1
             self.stdout.write(f"missing trigger {name}")
+        for deal, expected, kept in funnel_column_differences(using=database):
+            problems += 1
+            self.stdout.write(f"deal {deal} stages_entered, stage_days: history {expected} kept {kept}")
         for rollup in ROLLUPS:
             for key, expected, kept in rollup_differences(rollup, using=database):
                 problems += 1
