@@ -41,6 +41,8 @@ ORGANIZATION_COLUMNS = [
     Column(_l("Name"), "name"),
     Column(_l("VAT number"), "vat_number"),
     Column(_l("Fiscal code"), "fiscal_code"),
+    Column(_l("SDI code"), "sdi_code"),
+    Column(_l("PEC"), "pec"),
     Column(_l("Sector"), "sector"),
     Column(_l("Employees"), "employees"),
     Column(_l("Annual revenue"), "annual_revenue", kind=MONEY),
