@@ -71,7 +71,9 @@ def base_currency(_row) -> str:
 
 _XLSX_FORMATS = {
     MONEY: "#,##0.00",
-    "decimal": "#,##0.##",
+    # Other decimals (percentages, rates, quantities) keep "General": as many decimals as they have,
+    # where "#,##0.##" would print "35." for 35.
+    "decimal": "General",
     "int": "0",
     "date": "yyyy-mm-dd",
     "datetime": "yyyy-mm-dd hh:mm",
