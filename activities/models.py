@@ -62,7 +62,7 @@ class Activity(models.Model):
     reminder_sent_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True, editable=False)
     # Grows with every change a person makes: the calendar feed's SEQUENCE, so calendar
     # applications replace the copy they keep of a moved event.
-    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1, db_default=1, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
