@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests: users and teams, the seeded pipelines, and the browser."""
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parent / "test-artifacts"
 _browser_skip_reason: list[str] = []
+_missing_programs: list[str] = []
 
 
 @pytest.fixture(autouse=True)
@@ -212,10 +214,34 @@ def screenshot():
     return take
 
 
+@pytest.fixture
+def program():
+    """``program("soffice", package="libreoffice-calc-nogui")``: the path of a program CI installs from
+    Debian (``.ci/run``). Without it the test is skipped loudly on a laptop, and fails where
+    ``CRM_REQUIRE_SERVICES=1`` says everything must run."""
+
+    def find(name: str, *, package: str) -> str:
+        path = shutil.which(name)
+        if path:
+            return path
+        message = f"needs {name} (apt-get install {package})"
+        if os.environ.get("CRM_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{message}, and CRM_REQUIRE_SERVICES=1 says it must run here")
+        if message not in _missing_programs:
+            _missing_programs.append(message)
+        pytest.skip(message)
+
+    return find
+
+
 def pytest_terminal_summary(terminalreporter):
     if _browser_skip_reason and "CRM_BROWSER_TESTS=skip" not in _browser_skip_reason:
         terminalreporter.write_sep("!", "BROWSER TESTS WERE SKIPPED", red=True, bold=True)
         terminalreporter.write_line(_browser_skip_reason[0], red=True)
+    if _missing_programs:
+        terminalreporter.write_sep("!", "TESTS SKIPPED FOR WANT OF A PROGRAM", red=True, bold=True)
+        for message in _missing_programs:
+            terminalreporter.write_line(message, red=True)
 
 
 def pytest_runtest_setup(item):

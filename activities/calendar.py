@@ -31,6 +31,10 @@ class Entry:
     url: str
     done: bool = False
     detail: str = ""
+    # For calendar applications: a counter that grows with every change of the record, and when it
+    # last changed, so a moved event replaces the copy they keep.
+    sequence: int = 0
+    modified: datetime.datetime | None = None
 
     @property
     def all_day(self) -> bool:
@@ -76,6 +80,8 @@ def calendar_entries(*, user, start: datetime.date, end: datetime.date, scope: s
                 url=reverse("activities:edit", args=[a.pk]),
                 done=a.done,
                 detail=str(a.regarding or ""),
+                sequence=a.version,
+                modified=a.updated_at,
             )
         )
 
@@ -95,6 +101,8 @@ def calendar_entries(*, user, start: datetime.date, end: datetime.date, scope: s
                 end=None,
                 url=opp.get_absolute_url(),
                 detail=str(opp.customer or ""),
+                sequence=opp.version,
+                modified=opp.updated_at,
             )
         )
     for opp in (
@@ -112,6 +120,8 @@ def calendar_entries(*, user, start: datetime.date, end: datetime.date, scope: s
                 end=None,
                 url=opp.get_absolute_url(),
                 detail=str(opp.customer or ""),
+                sequence=opp.version,
+                modified=opp.updated_at,
             )
         )
     counts = {}

@@ -4,12 +4,13 @@ import calendar as pycalendar
 import datetime
 import functools
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -174,12 +175,15 @@ def calendar_feed(request, token):
     if feed is None or not feed.user.is_active:
         raise Http404
     today = timezone.localdate()
-    entries = calendar_entries(user=feed.user, start=today - FEED_PAST, end=today + FEED_FUTURE)
-    body = feed_render(
-        entries=entries,
-        base_url=request.build_absolute_uri("/").rstrip("/"),
-        name=_("CRM – %(user)s") % {"user": feed.user},
-    )
+    # The calendar application's Accept-Language says nothing about its owner: texts follow the
+    # language on the owner's profile (else the installation's).
+    with translation.override(feed.user.language or settings.LANGUAGE_CODE):
+        entries = calendar_entries(user=feed.user, start=today - FEED_PAST, end=today + FEED_FUTURE)
+        body = feed_render(
+            entries=entries,
+            base_url=request.build_absolute_uri("/").rstrip("/"),
+            name=_("CRM – %(user)s") % {"user": feed.user},
+        )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="crm.ics"'
     response["X-Content-Type-Options"] = "nosniff"

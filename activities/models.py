@@ -60,6 +60,9 @@ class Activity(models.Model):
         help_text=_("An e-mail reminder goes to the owner this many minutes before it is due; empty for none."),
     )
     reminder_sent_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True, editable=False)
+    # Grows with every change a person makes: the calendar feed's SEQUENCE, so calendar
+    # applications replace the copy they keep of a moved event.
+    version = models.PositiveIntegerField(_("version"), default=1, db_default=1, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

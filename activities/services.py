@@ -81,6 +81,7 @@ def activity_update(*, activity: Activity, user, data: dict) -> Activity:
     activity.subject = activity.subject.strip()
     if rearm:
         activity.reminder_sent_at = None
+    activity.version += 1
     activity.full_clean()
     activity.save()
     return activity
@@ -91,7 +92,8 @@ def activity_set_done(*, activity: Activity, user, done: bool = True) -> Activit
     activity = _lock(activity, user)
     activity.done = done
     activity.done_at = timezone.now() if done else None
-    activity.save(update_fields=["done", "done_at", "updated_at"])
+    activity.version += 1
+    activity.save(update_fields=["done", "done_at", "version", "updated_at"])
     return activity
 
 

@@ -7,7 +7,7 @@ from .models import Contact, Organization
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "vat_number", "city", "province", "sector", "owner", "archived_at"]
     list_filter = ["sector", "province", "country", "owner", ("archived_at", admin.EmptyFieldListFilter)]
-    search_fields = ["name", "vat_number", "fiscal_code", "city", "external_id"]
+    search_fields = ["name", "vat_number", "fiscal_code", "sdi_code", "pec", "city", "external_id"]
     autocomplete_fields = ["parent", "owner"]
     readonly_fields = ["created_at", "updated_at"]
 

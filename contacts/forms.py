@@ -16,6 +16,8 @@ class OrganizationForm(StyledFormMixin, forms.ModelForm):
             "name",
             "vat_number",
             "fiscal_code",
+            "sdi_code",
+            "pec",
             "sector",
             "website",
             "email",

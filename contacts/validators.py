@@ -1,5 +1,7 @@
 """Validation of Italian (and EU) business identifiers with python-stdnum."""
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from stdnum.eu import vat as eu_vat
@@ -39,4 +41,17 @@ def validate_fiscal_code(value: str) -> None:
             _("%(value)s is not a valid Italian fiscal code (codice fiscale)."),
             params={"value": value},
             code="invalid_fiscal_code",
+        )
+
+
+_SDI_CODE = re.compile(r"[A-Z0-9]{7}")
+
+
+def validate_sdi_code(value: str) -> None:
+    """The SDI recipient code (codice destinatario) of e-invoicing: 7 letters or digits."""
+    if not _SDI_CODE.fullmatch(value.replace(" ", "").upper()):
+        raise ValidationError(
+            _("%(value)s is not an SDI recipient code: it has 7 letters or digits (0000000 if none)."),
+            params={"value": value},
+            code="invalid_sdi_code",
         )

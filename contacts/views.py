@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import can_edit
-from core.exports import Column
+from core.exports import MONEY, Column
 from core.views import archive_toggle, form_page, list_page, paginate, purge_page
 from opportunities.selectors import opportunity_list
 
@@ -41,9 +41,11 @@ ORGANIZATION_COLUMNS = [
     Column(_l("Name"), "name"),
     Column(_l("VAT number"), "vat_number"),
     Column(_l("Fiscal code"), "fiscal_code"),
+    Column(_l("SDI code"), "sdi_code"),
+    Column(_l("PEC"), "pec"),
     Column(_l("Sector"), "sector"),
     Column(_l("Employees"), "employees"),
-    Column(_l("Annual revenue"), "annual_revenue"),
+    Column(_l("Annual revenue"), "annual_revenue", kind=MONEY),
     Column(_l("Street address"), "street"),
     Column(_l("Postal code"), "postal_code"),
     Column(_l("City"), "city"),

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import can_edit
 from core.currency import quantize_cents
 from core.exceptions import StaleVersionError
-from core.exports import Column
+from core.exports import BASE_AMOUNT_LABEL, MONEY, Column
 from core.views import archive_toggle, form_page, list_page, purge_page
 
 from . import selectors, services
@@ -39,8 +39,9 @@ EXPORT_COLUMNS = [
     Column(_l("Pipeline"), lambda o: o.pipeline.display_name),
     Column(_l("Stage"), lambda o: o.stage.display_name),
     Column(_l("Status"), lambda o: o.get_status_display()),
-    Column(_l("Amount"), "amount"),
+    Column(_l("Amount"), "amount", kind=MONEY),
     Column(_l("Currency"), "currency"),
+    Column(BASE_AMOUNT_LABEL, "amount_base", kind=MONEY),
     Column(_l("Probability (%)"), "probability"),
     Column(_l("Expected close date"), "expected_close_date"),
     Column(_l("Closed at"), "closed_at"),

@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
-from core.exports import Column
+from core.exports import MONEY, Column
 from core.views import form_page, list_page
 
 from . import selectors, services
@@ -18,7 +18,7 @@ EXPORT_COLUMNS = [
     Column(_l("Code"), "code"),
     Column(_l("Kind"), lambda p: p.get_kind_display()),
     Column(_l("Category"), "category"),
-    Column(_l("Unit price"), "unit_price"),
+    Column(_l("Unit price"), "unit_price", kind=MONEY),
     Column(_l("Currency"), "currency"),
     Column(_l("VAT rate (%)"), "vat_rate"),
     Column(_l("Active"), "active"),

@@ -19,7 +19,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from stdnum import iban as iban_number
 
 from core.templatetags.crm import money
 
@@ -83,11 +84,78 @@ def _customer_lines(quote) -> list[str]:
         lines.extend(org.address_lines)
         if org.vat_number:
             lines.append(_("VAT no. %(vat)s") % {"vat": org.vat_number})
+        # What an Italian customer needs to be invoiced: fiscal code, and the SDI code or PEC address
+        # its electronic invoices go to.
+        if org.fiscal_code:
+            lines.append(_("Fiscal code %(code)s") % {"code": org.fiscal_code})
+        if org.sdi_code:
+            lines.append(_("SDI code %(code)s") % {"code": org.sdi_code})
+        if org.pec:
+            lines.append(_("PEC %(address)s") % {"address": org.pec})
     if contact is not None:
         lines.append((_("Attn. %(name)s") % {"name": contact.full_name}) if org is not None else contact.full_name)
         if contact.email:
             lines.append(contact.email)
     return lines or [str(customer or "")]
+
+
+def _sender_lines() -> list[str]:
+    """The sender's legal data under the letterhead: each is left out when its setting is empty."""
+    lines = []
+    if settings.CRM_COMPANY_VAT:
+        lines.append(_("VAT no. %(vat)s") % {"vat": settings.CRM_COMPANY_VAT})
+    if settings.CRM_COMPANY_FISCAL_CODE:
+        lines.append(_("Fiscal code %(code)s") % {"code": settings.CRM_COMPANY_FISCAL_CODE})
+    if settings.CRM_COMPANY_REA:
+        lines.append(_("REA %(number)s") % {"number": settings.CRM_COMPANY_REA})
+    if settings.CRM_COMPANY_SHARE_CAPITAL:
+        lines.append(_("Share capital %(amount)s") % {"amount": settings.CRM_COMPANY_SHARE_CAPITAL})
+    if settings.CRM_COMPANY_PEC:
+        lines.append(_("PEC %(address)s") % {"address": settings.CRM_COMPANY_PEC})
+    return lines
+
+
+def _iban(value: str) -> str:
+    """An IBAN in groups of four, as people copy it; printed as configured if it is not valid."""
+    return iban_number.format(value) if iban_number.is_valid(value) else value
+
+
+def _payment_lines() -> list[str]:
+    terms = settings.CRM_QUOTE_PAYMENT_TERMS or _("Bank transfer, 30 days from the invoice date.")
+    lines = [terms]
+    if settings.CRM_COMPANY_IBAN:
+        lines.append(
+            _("IBAN %(iban)s, payable to %(company)s")
+            % {"iban": _iban(settings.CRM_COMPANY_IBAN), "company": settings.CRM_COMPANY_NAME}
+        )
+    return lines
+
+
+def _acceptance(quote, number: str, s, width) -> KeepTogether:
+    """Where the customer signs the quote to accept it: date, then signature (and stamp)."""
+    blank = ""
+    table = Table(
+        [
+            [_p(_("Date"), s["small"]), blank, _p(_("Signature and company stamp"), s["small"]), blank],
+        ],
+        colWidths=[14 * mm, 40 * mm, 46 * mm, width - 100 * mm],
+        rowHeights=[14 * mm],
+        style=[
+            ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+            ("LINEBELOW", (1, 0), (1, 0), 0.6, colors.black),
+            ("LINEBELOW", (3, 0), (3, 0), 0.6, colors.black),
+            ("LEFTPADDING", (0, 0), (0, 0), 0),
+        ],
+    )
+    return KeepTogether(
+        [
+            Spacer(1, 8 * mm),
+            _p(_("ACCEPTANCE"), s["label"]),
+            _p(_("For acceptance of quote %(number)s and its terms.") % {"number": number}, s["base"]),
+            _p(_("Customer: %(name)s") % {"name": quote.customer or ""}, s["small"]),
+            table,
+        ]
+    )
 
 
 def quote_pdf_render(*, quote, lines, totals, language: str | None = None) -> bytes:
@@ -117,7 +185,7 @@ def _build(quote, lines, totals) -> bytes:
     company = [
         _p(settings.CRM_COMPANY_NAME, s["company"]),
         _p(settings.CRM_COMPANY_ADDRESS, s["small"]),
-        _p(_("VAT no. %(vat)s") % {"vat": settings.CRM_COMPANY_VAT}, s["small"]) if settings.CRM_COMPANY_VAT else "",
+        *[_p(line, s["small"]) for line in _sender_lines()],
     ]
     number = quote.number if quote.sequence else _("DRAFT")
     meta = Table(
@@ -245,9 +313,12 @@ def _build(quote, lines, totals) -> bytes:
 
     if quote.valid_until:
         story.append(_p(_("This quote is valid until %(date)s.") % {"date": _date(quote.valid_until)}, s["base"]))
+    payment = [_p(line, s["base"]) for line in _payment_lines()]
+    story += [Spacer(1, 4 * mm), _p(_("PAYMENT TERMS"), s["label"]), *payment]
     for label, text in ((_("Notes"), quote.notes), (_("Terms and conditions"), quote.terms)):
         if text:
             story += [Spacer(1, 4 * mm), _p(label.upper(), s["label"]), _p(text, s["base"])]
+    story.append(_acceptance(quote, number, s, width))
 
     def footer(canvas, document):
         canvas.saveState()

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import ChangeNotAllowed, can_edit
 from core.exceptions import DomainError
 from core.exports import Column
+from core.middleware import bad_request
 from core.views import form_add_errors, list_page
 from opportunities import selectors as opportunity_selectors
 from opportunities.models import Opportunity
@@ -264,8 +266,15 @@ def quote_pdf(request, pk):
     quote = _quote_or_404(request.user, pk)
     from .pdf import quote_pdf_render
 
+    # ``?language=it``: the customer's language, when it is not the one of whoever prints the quote.
+    language = request.GET.get("language") or None
+    if language is not None and language not in dict(settings.LANGUAGES):
+        choices = ", ".join(dict(settings.LANGUAGES))
+        return bad_request(request, _("language: choose one of %(choices)s.") % {"choices": choices}, field="language")
     lines = list(selectors.quote_lines(quote=quote))
-    pdf = quote_pdf_render(quote=quote, lines=lines, totals=selectors.quote_totals(quote=quote, lines=lines))
+    pdf = quote_pdf_render(
+        quote=quote, lines=lines, totals=selectors.quote_totals(quote=quote, lines=lines), language=language
+    )
     name = f"quote-{quote.number.replace('/', '-')}.pdf" if quote.sequence else f"quote-draft-{quote.pk}.pdf"
     response = HttpResponse(pdf, content_type="application/pdf")
     disposition = "attachment" if request.GET.get("download") else "inline"

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _l
 
-from core.exports import Column, export_response, wants_export
+from core.exports import MONEY, Column, base_currency, export_response, wants_export
 
 from . import selectors
 from .filters import ReportFilter
@@ -31,13 +31,14 @@ WON_LOST_COLUMNS = [
     Column(_l("Group"), "label"),
     Column(_l("Won"), "won_count"),
     Column(_l("Lost"), "lost_count"),
-    Column(_l("Won amount"), "won_amount"),
-    Column(_l("Lost amount"), "lost_amount"),
+    Column(_l("Won amount"), "won_amount", kind=MONEY),
+    Column(_l("Lost amount"), "lost_amount", kind=MONEY),
     Column(_l("Win rate (%)"), lambda r: _percent(r.win_rate)),
     Column(_l("Win rate by value (%)"), lambda r: _percent(r.win_rate_by_value)),
-    Column(_l("Average won deal"), "avg_won_amount"),
+    Column(_l("Average won deal"), "avg_won_amount", kind=MONEY),
     Column(_l("Average sales cycle (days)"), "avg_cycle_days"),
     Column(_l("Not converted (won/lost)"), lambda r: _unconverted_text(r.unconverted)),
+    Column(_l("Currency"), base_currency),
 ]
 
 FUNNEL_COLUMNS = [
@@ -51,17 +52,19 @@ FUNNEL_COLUMNS = [
 FORECAST_COLUMNS = [
     Column(_l("Expected close month"), "label"),
     Column(_l("Deals"), "count"),
-    Column(_l("Amount"), "unweighted"),
-    Column(_l("Weighted amount"), "weighted"),
+    Column(_l("Amount"), "unweighted", kind=MONEY),
+    Column(_l("Weighted amount"), "weighted", kind=MONEY),
     Column(_l("Not converted"), lambda m: _money_apart(m.amount)),
+    Column(_l("Currency"), base_currency),
 ]
 
 LOST_COLUMNS = [
     Column(_l("By"), lambda g: g[0]),
     Column(_l("Group"), lambda g: g[1].label),
     Column(_l("Deals"), lambda g: g[1].count),
-    Column(_l("Amount"), lambda g: g[1].total_amount),
+    Column(_l("Amount"), lambda g: g[1].total_amount, kind=MONEY),
     Column(_l("Not converted"), lambda g: _money_apart(g[1].amount)),
+    Column(_l("Currency"), base_currency),
 ]
 
 

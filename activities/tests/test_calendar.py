@@ -93,7 +93,7 @@ def test_ical_feed_parses_and_revoked_token_is_404(client, rep, data):
     call = events["Chiamata Niccolò"]
     assert call.decoded("dtstart") == _at(data["day"], 9, 30)
     assert call.decoded("dtend") - call.decoded("dtstart") == datetime.timedelta(minutes=45)
-    assert str(call["uid"]) == f"activity-{data['call'].pk}@testserver"
+    assert str(call["uid"]) == f"activity-{data['call'].pk}@127.0.0.1"  # CRM_SITE_URL's host by default
     assert str(call["url"]) == f"http://testserver/activities/{data['call'].pk}/edit/"
     assert "dtstamp" in call
     close = events["Expected close: Fornitura Caffè & <Co>"]
@@ -109,6 +109,61 @@ def test_ical_feed_parses_and_revoked_token_is_404(client, rep, data):
     assert client.get(reverse("calendar:feed", args=[new])).status_code == 200
     services.calendar_feed_token_revoke(user=rep)
     assert client.get(reverse("calendar:feed", args=[new])).status_code == 404
+
+
+def _feed(client, token, **headers) -> dict:
+    response = client.get(reverse("calendar:feed", args=[token]), **headers)
+    assert response.status_code == 200
+    return {str(e["uid"]): e for e in Calendar.from_ical(response.content).walk("VEVENT")}
+
+
+def test_feed_uids_do_not_depend_on_the_host_and_moved_events_get_a_higher_sequence(client, rep, data, settings):
+    settings.ALLOWED_HOSTS = ["crm.example.it", "10.0.0.5"]
+    settings.CRM_CALENDAR_UID_DOMAIN = "crm.esempio.it"
+    token = services.calendar_feed_token_get_or_create(user=rep).token
+    with timezone.override(TZ()):
+        by_name = _feed(client, token, HTTP_HOST="crm.example.it")
+        by_address = _feed(client, token, HTTP_HOST="10.0.0.5")
+    call_uid = f"activity-{data['call'].pk}@crm.esempio.it"
+    close_uid = f"deal-{data['opp'].pk}-close@crm.esempio.it"
+    assert set(by_name) == set(by_address) >= {call_uid, close_uid}
+    assert all(uid.endswith("@crm.esempio.it") for uid in by_name)
+    before_call, before_close = by_name[call_uid], by_name[close_uid]
+    assert before_call.decoded("last-modified") == data["call"].updated_at.replace(microsecond=0)
+
+    services.activity_update(
+        activity=data["call"], user=rep, data={"due_at": _at(data["day"] + datetime.timedelta(days=1), 11)}
+    )
+    opportunity_update(opportunity=data["opp"], user=rep, data={"expected_close_date": datetime.date(2026, 11, 30)})
+    with timezone.override(TZ()):
+        after = _feed(client, token, HTTP_HOST="10.0.0.5")
+    call, close = after[call_uid], after[close_uid]
+    assert call.decoded("dtstart") == _at(data["day"] + datetime.timedelta(days=1), 11)
+    assert close.decoded("dtstart") == datetime.date(2026, 11, 30)
+    assert int(call["sequence"]) > int(before_call["sequence"])
+    assert int(close["sequence"]) > int(before_close["sequence"])
+    assert call.decoded("last-modified") >= before_call.decoded("last-modified")
+    assert close.decoded("last-modified") >= before_close.decoded("last-modified")
+
+
+def test_feed_speaks_its_owners_language_whatever_the_calendar_app_asks(client, rep, data):
+    rep.language = "it"
+    rep.save()
+    token = services.calendar_feed_token_get_or_create(user=rep).token
+    with timezone.override(TZ()):
+        events = _feed(client, token, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    summaries = {str(e["summary"]) for e in events.values()}
+    assert "Chiusura prevista: Fornitura Caffè & <Co>" in summaries, summaries
+    assert "Prossimo passo: Inviare offerta (Fornitura Caffè & <Co>)" in summaries, summaries
+    call = events[next(uid for uid in events if uid.startswith(f"activity-{data['call'].pk}@"))]
+    assert str(call["description"]).startswith("Chiamata\n") or str(call["description"]).startswith("Chiamata\n")
+    assert "Aprilo nel CRM:" in str(call["description"])
+
+    rep.language = "en"
+    rep.save()
+    with timezone.override(TZ()):
+        events = _feed(client, token, HTTP_ACCEPT_LANGUAGE="it-IT,it;q=0.9")
+    assert "Expected close: Fornitura Caffè & <Co>" in {str(e["summary"]) for e in events.values()}
 
 
 def test_feed_of_a_deactivated_user_is_gone(client, rep):

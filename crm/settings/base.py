@@ -290,10 +290,22 @@ CRM_LIST_PAGE_SIZE = env.int("CRM_LIST_PAGE_SIZE", default=25)
 CRM_COMPANY_NAME = env("CRM_COMPANY_NAME", default="Esempio S.r.l.")
 CRM_COMPANY_ADDRESS = env("CRM_COMPANY_ADDRESS", default="Via Roma 1, 20121 Milano (MI), Italia")
 CRM_COMPANY_VAT = env("CRM_COMPANY_VAT", default="IT01234567890")
+# What an Italian customer expects of the sender on a quote; each line is left out when empty.
+CRM_COMPANY_FISCAL_CODE = env("CRM_COMPANY_FISCAL_CODE", default="")  # codice fiscale
+CRM_COMPANY_REA = env("CRM_COMPANY_REA", default="")  # REA number, e.g. "MI-1234567"
+CRM_COMPANY_SHARE_CAPITAL = env("CRM_COMPANY_SHARE_CAPITAL", default="")  # e.g. "€10.000,00 i.v."
+CRM_COMPANY_PEC = env("CRM_COMPANY_PEC", default="")  # certified e-mail (PEC)
+CRM_COMPANY_IBAN = env("CRM_COMPANY_IBAN", default="")  # printed with the payment terms
+# Payment terms printed on every quote; empty: "Bank transfer, 30 days from the invoice date", translated.
+CRM_QUOTE_PAYMENT_TERMS = env("CRM_QUOTE_PAYMENT_TERMS", default="")
 # Largest document upload accepted, in bytes (20 MB).
 CRM_UPLOAD_MAX_BYTES = env.int("CRM_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
 # Where the CRM is reachable, for links in e-mails sent by workers (no request to build them from).
 CRM_SITE_URL = env("CRM_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The right-hand part of the calendar feed's event UIDs ("activity-12@<this>"): fixed, so an event
+# keeps its UID whichever host name the calendar application reached the CRM by. Empty: the host
+# of CRM_SITE_URL. Changing it makes calendar applications see every event as new.
+CRM_CALENDAR_UID_DOMAIN = env("CRM_CALENDAR_UID_DOMAIN", default="")
 # Webhooks to loopback / private / link-local addresses are refused (SSRF); allow them only where
 # the receiver really is on the local network (development, the test suite's receiver).
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)

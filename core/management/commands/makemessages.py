@@ -23,6 +23,10 @@ IGNORED = [
 
 
 class Command(makemessages.Command):
+    # ``_l`` is this project's alias of ``gettext_lazy`` (export column headers): without the keyword
+    # xgettext does not see those strings and the headers stay in English.
+    xgettext_options = [*makemessages.Command.xgettext_options, "--keyword=_l"]
+
     def handle(self, *args, **options):
         options["ignore_patterns"] = list(options.get("ignore_patterns") or []) + IGNORED
         # File names without line numbers: the catalog changes only when the strings do, which
