@@ -286,3 +286,24 @@ def test_bad_secrets_are_refused_naming_the_field(rep, secret, field_error):
     )
     assert answer.status_code == 400
     assert "secret" in answer.json()["error"]["fields"]
+
+
+def test_without_a_worker_the_beat_process_sends_due_retries_itself(receiver, rep, stages):  # noqa: F811
+    """Development (`make run`, no REDIS_URL): tasks are eager, so the beat process `make run` starts
+    beside the web server runs each scheduled task itself; the retry sweep happens with no worker."""
+    from celery.beat import ScheduleEntry, Scheduler
+    from django.conf import settings
+
+    from crm.celery import app
+
+    receiver.fail_next = 1
+    one_delivery(receiver, rep, stages)
+    WebhookDelivery.objects.update(next_attempt_at=timezone.now())  # the backoff has passed
+    app.loader.import_default_modules()
+    scheduled = settings.CELERY_BEAT_SCHEDULE["webhook-retries"]
+    entry = ScheduleEntry(name="webhook-retries", task=scheduled["task"], schedule=scheduled["schedule"], app=app)
+
+    Scheduler(app, lazy=True).apply_async(entry, advance=False)
+
+    assert len(receiver.received) == 1
+    assert WebhookDelivery.objects.get().status == "delivered"
