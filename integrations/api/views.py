@@ -1,7 +1,8 @@
 """`/api/v1/webhooks/`: each user manages their own subscriptions, reads their delivery log and asks
 for redeliveries."""
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -117,7 +118,11 @@ class WebhookViewSet(ServiceViewSet):
         self._etag_object = None
         return Response(WebhookWithSecretSerializer(hook).data)
 
-    @extend_schema(request=None, responses={202: WebhookDeliverySerializer, **WRITE_ERRORS})
+    @extend_schema(
+        request=None,
+        parameters=[OpenApiParameter("delivery_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={202: WebhookDeliverySerializer, **WRITE_ERRORS},
+    )
     @action(detail=True, methods=["post"], url_path=r"deliveries/(?P<delivery_id>[0-9]+)/redeliver")
     def redeliver(self, request, pk=None, delivery_id=None):
         """Send this delivery again, now, as a new attempt with the same `webhook-id`. 202: queued;
