@@ -23,6 +23,14 @@ run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo "Open http://127.0.0.1:8000 and log in with one of the demo logins above."
+	@# Without a broker (no REDIS_URL) tasks run eagerly, so nothing would run the periodic ones (webhook
+	@# retries, reminders...): a beat process beside the web server runs each of them itself, in turn.
+	@eager=$$($(BIN)/python manage.py shell --no-imports -c "from django.conf import settings; print(int(settings.CELERY_TASK_ALWAYS_EAGER))"); \
+	if [ "$$eager" = 1 ]; then \
+	  echo "No task broker: periodic tasks (webhook retries included) run in a beat process beside the server."; \
+	  $(BIN)/celery -A crm beat --loglevel=WARNING --schedule $(VENV)/celerybeat-schedule & beat=$$!; \
+	  trap 'kill $$beat 2>/dev/null' EXIT INT TERM; \
+	fi; \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## make test: lint (ruff, import layering), migrations check and the whole test suite

@@ -1,6 +1,8 @@
 """API tokens and webhooks: what integrators need to build on the API. (Idempotency-Key records
 are API plumbing shared by every endpoint: core.models.IdempotencyRecord, core/api/idempotency.py.)"""
 
+import base64
+import binascii
 import hashlib
 import secrets
 
@@ -52,6 +54,37 @@ class ApiToken(models.Model):
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
+# Standard Webhooks secrets: "whsec_" and the base64 of the key bytes (https://www.standardwebhooks.com).
+SECRET_PREFIX = "whsec_"  # noqa: S105 (the scheme's prefix, not a secret)
+SECRET_BYTES = 32
+SECRET_MAX_CHARS = 300
+
+
+def webhook_secret_generate() -> str:
+    """A new signing secret in the Standard Webhooks form: ``whsec_`` + base64 of 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+def webhook_secret_key(secret: str) -> bytes | None:
+    """The key bytes of a ``whsec_`` secret, or None when ``secret`` is not one."""
+    if not secret.startswith(SECRET_PREFIX):
+        return None
+    try:
+        key = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return key or None
+
+
+def webhook_secret_standard(secret: str) -> str:
+    """``secret`` in the ``whsec_`` form. A raw secret (the form used before Standard Webhooks, whose
+    key bytes are its UTF-8 text) becomes ``whsec_`` + base64 of those bytes: the same key, so
+    signatures made with it do not change."""
+    if webhook_secret_key(secret) is not None:
+        return secret
+    return SECRET_PREFIX + base64.b64encode(secret.encode()).decode()
+
+
 class WebhookEvent(models.TextChoices):
     OPPORTUNITY_CREATED = "opportunity.created", _("Opportunity created")
     OPPORTUNITY_UPDATED = "opportunity.updated", _("Opportunity updated")
@@ -71,7 +104,7 @@ def outbox_position() -> int:
 
 
 class WebhookSubscription(models.Model):
-    """Where to POST which events. Payloads are signed with ``secret`` (HMAC-SHA256).
+    """Where to POST which events. Payloads are signed with ``secret`` (Standard Webhooks: HMAC-SHA256).
 
     A subscription receives only events emitted after it was created (``after_event_id``) about
     records its owner may see, both when the event is fanned out and again just before sending."""
@@ -80,7 +113,11 @@ class WebhookSubscription(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="webhooks"
     )
     target_url = models.URLField(_("target URL"), max_length=500)
-    secret = models.CharField(_("secret"), max_length=200)
+    # Always in the Standard Webhooks form (whsec_…); the key bytes sign both header schemes.
+    secret = models.CharField(_("secret"), max_length=SECRET_MAX_CHARS)
+    # A secret converted from the raw form used before: its owner is shown the whsec_ form of it
+    # on the webhooks page until they rotate it.
+    secret_converted = models.BooleanField(_("secret converted"), default=False, editable=False)
     events = models.JSONField(_("events"), default=list)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

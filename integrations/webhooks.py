@@ -1,9 +1,14 @@
 """Webhooks: outbox events fan out to subscriptions, and a Celery task POSTs each delivery.
 
 The fan-out runs inside the outbox's delivery transaction, so each event creates its deliveries
-exactly once. Each POST carries the JSON body signed with the subscription's secret:
-``X-CRM-Signature: sha256=<hex HMAC-SHA256 of the raw body>``, plus ``X-CRM-Event`` and
-``X-CRM-Delivery``. A failure is retried with exponential backoff up to ``MAX_ATTEMPTS`` times.
+exactly once. Each POST carries the JSON body signed by the Standard Webhooks scheme with the
+subscription's ``whsec_`` secret: ``webhook-id`` (the same on every attempt of one delivery, so a
+receiver can drop duplicates), ``webhook-timestamp`` (this attempt's time, in seconds) and
+``webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">``; a receiver that refuses
+old timestamps cannot be fed a replay. The headers used before, ``X-CRM-Signature:
+sha256=<hex HMAC-SHA256 of the raw body>`` (same key), ``X-CRM-Event`` and ``X-CRM-Delivery``, are
+still sent for one release (deprecated). A failure is logged and retried with exponential backoff up
+to ``MAX_ATTEMPTS`` times; its owner can ask for a redelivery (:func:`webhook_delivery_redeliver`).
 
 Every event names its record (the topic's kind, ``opportunity.updated`` → ``payload["opportunity"]["id"]``).
 A subscription gets a delivery only when its owner may see that record (the app's ``visible_to``), and
@@ -15,6 +20,7 @@ Sending never follows redirects, connects to the very address that was resolved 
 rebinding between the check and the connection) and keeps only a short printable excerpt of the answer.
 """
 
+import base64
 import functools
 import hashlib
 import hmac
@@ -37,7 +43,7 @@ from contacts.models import Contact, Organization
 from core.outbox import subscribe, task_request
 from opportunities.models import Opportunity
 
-from .models import WebhookDelivery, WebhookEvent, WebhookSubscription
+from .models import WebhookDelivery, WebhookEvent, WebhookSubscription, webhook_secret_key, webhook_secret_standard
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
@@ -48,8 +54,42 @@ NOT_VISIBLE = "Not sent: the subscription's owner may no longer see this record.
 REDIRECT = "The receiver answered with a redirect; redirects are not followed."
 
 
+def _key(secret: str) -> bytes:
+    return webhook_secret_key(webhook_secret_standard(secret))
+
+
 def signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    """The deprecated ``X-CRM-Signature`` value: hex HMAC-SHA256 of the body."""
+    return "sha256=" + hmac.new(_key(secret), body, hashlib.sha256).hexdigest()
+
+
+def standard_signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """The ``webhook-signature`` value of the Standard Webhooks scheme (version ``v1``)."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(_key(secret), signed, hashlib.sha256).digest()).decode()
+
+
+def delivery_message_id(delivery: WebhookDelivery) -> str:
+    """The ``webhook-id`` of a delivery: one event for one subscription, the same on every attempt."""
+    return f"msg_{delivery.pk}"
+
+
+def signed_headers(delivery: WebhookDelivery, body: bytes, *, now=None) -> dict:
+    """Every header of one attempt: the Standard Webhooks ones and, for one release, the old ones."""
+    secret = delivery.subscription.secret
+    message_id = delivery_message_id(delivery)
+    timestamp = int((now or timezone.now()).timestamp())
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": "SalesCRM-Webhooks/1",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": standard_signature(secret, message_id, timestamp, body),
+        # Deprecated (README "Webhooks"): removed in the release after this one.
+        "X-CRM-Event": delivery.topic,
+        "X-CRM-Delivery": str(delivery.pk),
+        "X-CRM-Signature": signature(secret, body),
+    }
 
 
 # --- Whose events: the record an event is about, and who may see it --------------------------------
@@ -265,6 +305,28 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** (attempts - 1), 6 * 3600))
 
 
+def _log_failure(delivery: WebhookDelivery) -> None:
+    """One line per failed attempt, for whoever runs the worker: which subscription, which event,
+    which attempt, what the receiver answered or what went wrong, and what happens next."""
+    if delivery.status == WebhookDelivery.Status.PENDING and delivery.next_attempt_at:
+        outcome = f"next attempt at {delivery.next_attempt_at.isoformat()}"
+    else:
+        outcome = "no more attempts"
+    logger.warning(
+        "Webhook delivery %s failed: subscription %s (%s), event %s (%s), attempt %s of %s, status %s, error %s; %s.",
+        delivery.pk,
+        delivery.subscription_id,
+        delivery.subscription.target_url,
+        delivery.event_id,
+        delivery.topic,
+        delivery.attempts,
+        MAX_ATTEMPTS,
+        delivery.response_status if delivery.response_status is not None else "none",
+        delivery.error or "none",
+        outcome,
+    )
+
+
 def webhook_delivery_send(delivery: WebhookDelivery) -> bool:
     """POST one delivery and record the outcome. Returns True when the receiver answered 2xx.
 
@@ -275,22 +337,18 @@ def webhook_delivery_send(delivery: WebhookDelivery) -> bool:
         delivery.status, delivery.next_attempt_at, delivery.error = WebhookDelivery.Status.SKIPPED, None, NOT_VISIBLE
         delivery.payload, delivery.response_body = {}, ""
         delivery.save()
+        logger.info("Webhook delivery %s skipped: %s", delivery.pk, NOT_VISIBLE)
         return False
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
     delivery.attempts += 1
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "SalesCRM-Webhooks/1",
-        "X-CRM-Event": delivery.topic,
-        "X-CRM-Delivery": str(delivery.pk),
-        "X-CRM-Signature": signature(subscription.secret, body),
-    }
+    headers = signed_headers(delivery, body)
     delivery.response_status, delivery.response_body, delivery.error = None, "", ""
     try:
         delivery.response_status, delivery.response_body = _post(subscription.target_url, body, headers)
     except TargetRefused as exc:
         delivery.status, delivery.next_attempt_at, delivery.error = WebhookDelivery.Status.FAILED, None, str(exc)
         delivery.save()
+        _log_failure(delivery)
         return False
     except (OSError, ValueError, http.client.HTTPException) as exc:
         delivery.error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -306,16 +364,24 @@ def webhook_delivery_send(delivery: WebhookDelivery) -> bool:
     else:
         delivery.next_attempt_at = now + backoff(delivery.attempts)
     delivery.save()
+    if not ok:
+        _log_failure(delivery)
     return ok
 
 
-def webhook_deliveries_send_due(*, limit: int = 100, event_id: int | None = None) -> int:
-    """Send pending deliveries that are due (only those of ``event_id`` when given). Rows are locked
-    one at a time (SKIP LOCKED), so several workers never send the same delivery twice at once."""
+def webhook_deliveries_send_due(
+    *, limit: int = 100, event_id: int | None = None, delivery_id: int | None = None
+) -> int:
+    """Send pending deliveries that are due (only those of ``event_id``, or the one ``delivery_id``,
+    when given). Rows are locked one at a time (SKIP LOCKED), so several workers never send the same
+    delivery twice at once."""
     sent = 0
-    pending = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
+    # A paused subscription's deliveries wait, pending, until it is resumed.
+    pending = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, subscription__active=True)
     if event_id is not None:
         pending = pending.filter(event_id=event_id)
+    if delivery_id is not None:
+        pending = pending.filter(pk=delivery_id)
     for _ in range(limit):
         with transaction.atomic():
             delivery = (

@@ -32,6 +32,7 @@ from core.models import OutboxEvent
 from documents.services import document_upload
 from imports.models import ImportJob
 from imports.services import import_job_create
+from integrations.models import WebhookDelivery
 from integrations.services import api_token_create, webhook_create
 from opportunities.services import opportunity_archive, opportunity_line_add
 from opportunities.tests.factories import OpportunityFactory
@@ -222,6 +223,16 @@ def _world_build():
     feed = CalendarFeedToken.objects.create(user=rep, token="f" * 40)
     webhook = webhook_create(
         user=rep, target_url="https://hooks.example.com/crm", secret="s" * 20, events=["opportunity.won"]
+    )
+    failed_delivery = WebhookDelivery.objects.create(
+        subscription=webhook,
+        event_id=1,
+        topic="opportunity.won",
+        record_kind="opportunity",
+        record_id=deal.pk,
+        payload={"id": 1, "event": "opportunity.won", "data": {"opportunity": {"id": deal.pk}}},
+        status=WebhookDelivery.Status.FAILED,
+        attempts=6,
     )
     objects = {name: value for name, value in locals().items() if hasattr(value, "pk")}
     objects.update(stages=stages, pipeline=pipeline, lost_reason=lost_reason)
@@ -613,6 +624,25 @@ ROUTES = [
     R("integrations:tokens", "GET", "login"),
     R("integrations:tokens", "POST", "login", data=lambda w: {"name": "nuovo", "read_only": "on"}),
     R("integrations:token_revoke", "POST", "own", ok=302, args=lambda w: [w.rep_token.pk]),
+    R("integrations:webhooks", "GET", "login"),
+    R(
+        "integrations:webhooks",
+        "POST",
+        "login",
+        ok=302,
+        data=lambda w: {"target_url": "https://hooks.example.com/z", "events": ["opportunity.won"]},
+    ),
+    R("integrations:webhook_detail", "GET", "own", args=lambda w: [w.webhook.pk]),
+    R("integrations:webhook_toggle", "POST", "own", ok=302, args=lambda w: [w.webhook.pk]),
+    R("integrations:webhook_rotate", "POST", "own", ok=302, args=lambda w: [w.webhook.pk]),
+    R("integrations:webhook_delete", "POST", "own", ok=302, args=lambda w: [w.webhook.pk]),
+    R(
+        "integrations:webhook_redeliver",
+        "POST",
+        "own",
+        ok=302,
+        args=lambda w: [w.webhook.pk, w.failed_delivery.pk],
+    ),
     # --- API: records
     R("api:api-root", "GET", "api_read"),
     R("api:schema", "GET", "public"),
@@ -832,6 +862,14 @@ ROUTES = [
     ),
     R("api:webhook-detail", "DELETE", "api_own_write", ok=204, args=lambda w: [w.webhook.pk]),
     R("api:webhook-deliveries", "GET", "api_own_read", args=lambda w: [w.webhook.pk]),
+    R("api:webhook-rotate-secret", "POST", "api_own_write", args=lambda w: [w.webhook.pk]),
+    R(
+        "api:webhook-redeliver",
+        "POST",
+        "api_own_write",
+        ok=202,
+        args=lambda w: [w.webhook.pk, w.failed_delivery.pk],
+    ),
     # --- API: reports
     R("reports-api:won_lost", "GET", "api_read"),
     R("reports-api:funnel", "GET", "api_read"),

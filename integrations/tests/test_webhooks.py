@@ -1,5 +1,6 @@
 """Webhooks delivered to a real HTTP receiver on 127.0.0.1, signed, retried, logged."""
 
+import base64
 import hashlib
 import hmac
 import json
@@ -120,7 +121,9 @@ def test_webhooks_api_manages_own_subscriptions_and_shows_the_log(rep, teammate,
         {"target_url": receiver.url, "secret": SECRET, "events": ["opportunity.created"]},
         format="json",
     )
-    assert created.status_code == 201 and "secret" not in created.json()
+    assert created.status_code == 201
+    assert created.json()["secret"] == "whsec_" + base64.b64encode(SECRET.encode()).decode()  # shown on create
+    assert "secret" not in client.get(f"/api/v1/webhooks/{created.json()['id']}/").json()  # and only then
     OpportunityFactory(owner=rep, stage=stages["New"])
     outbox_deliver_pending()
     webhook_deliveries_send_due()
