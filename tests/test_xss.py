@@ -45,6 +45,9 @@ MODELS = [
     "accounts.Team",
 ]
 SKIP = {
+    # Written by the database from the stage history (JSON and ids), never typed by anyone.
+    "stages_entered",
+    "stage_days",
     "password",
     "username",
     "external_id",
