@@ -14,6 +14,7 @@ from ..webhooks import webhook_delivery_log
 class WebhookSerializer(serializers.ModelSerializer):
     events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.choices), allow_empty=False)
     secret = serializers.CharField(write_only=True, min_length=16, max_length=200)
+    active = serializers.BooleanField(default=True, help_text="Absent on creation: active.")
 
     class Meta:
         model = WebhookSubscription
