@@ -67,6 +67,15 @@ class CrmAutoSchema(AutoSchema):
     def _has_request_body(self) -> bool:
         return self.method in ("POST", "PUT", "PATCH") and self.get_request_serializer() is not None
 
+    def _get_parameters(self):
+        # A record's id in the path is a positive 64-bit integer, whatever regex the route uses
+        # (``[0-9]+`` would make it a string with a pattern, and a generated client's ``id: str``).
+        parameters = super()._get_parameters()
+        for parameter in parameters:
+            if parameter["in"] == "path" and parameter["name"] in ("id", "pk"):
+                parameter["schema"] = dict(ID_SCHEMA)
+        return parameters
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         headers = self._header_names()
