@@ -338,9 +338,11 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Sales CRM API",
     "DESCRIPTION": (
         "Organizations, contacts, opportunities and their pipeline. Authenticate with "
-        "`Authorization: Bearer <token>` (create one on your profile page). Detail responses carry an "
-        "`ETag`; send it back in `If-Match` on writes. POSTs accept an `Idempotency-Key`. Errors have "
-        'one shape: `{"error": {"code", "message", "fields"}}`.'
+        "`Authorization: Bearer <token>` (create one on your profile page). Bodies are JSON "
+        "(`Content-Type: application/json`; a document upload is multipart); `null` is accepted wherever "
+        "a field is nullable. Detail responses carry an `ETag`; send it back in `If-Match` on writes. "
+        "POSTs accept an `Idempotency-Key`. Errors have one shape, 404 and 500 included: "
+        '`{"error": {"code", "message", "fields"}}`.'
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
