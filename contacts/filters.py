@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.filters import StyledFilterSet
+from core.filters import IdFilter, StyledFilterSet
 
 from .models import Contact, Organization
 
@@ -30,7 +30,7 @@ class OrganizationFilter(StyledFilterSet):
 
 class ContactFilter(StyledFilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    organization = django_filters.NumberFilter(field_name="organization_id", widget=forms.HiddenInput)
+    organization = IdFilter(field_name="organization_id", widget=forms.HiddenInput)
     owner = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.filter(is_active=True))
 
     class Meta:

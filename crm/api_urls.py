@@ -12,7 +12,7 @@ from integrations.api.views import WebhookViewSet
 from opportunities.api.views import OpportunityLineViewSet, OpportunityViewSet
 from pipeline.api.views import LostReasonViewSet, PipelineViewSet, StageViewSet
 from products.api.views import ProductViewSet
-from quotes.api.views import QuoteViewSet
+from quotes.api.views import QuoteLineViewSet, QuoteViewSet
 
 router = DefaultRouter()
 router.register("organizations", OrganizationViewSet, basename="organization")
@@ -26,6 +26,7 @@ router.register("users", UserViewSet, basename="user")
 router.register("teams", TeamViewSet, basename="team")
 router.register("products", ProductViewSet, basename="product")
 router.register("quotes", QuoteViewSet, basename="quote")
+router.register("quote-lines", QuoteLineViewSet, basename="quote-line")
 router.register("documents", DocumentViewSet, basename="document")
 router.register("activities", ActivityViewSet, basename="activity")
 router.register("webhooks", WebhookViewSet, basename="webhook")

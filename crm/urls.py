@@ -25,3 +25,7 @@ urlpatterns = [
     path("calendar/", include("activities.calendar_urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Under /api/ a 404 or 500 is the API's documented JSON error; elsewhere Django's pages.
+handler404 = "core.api.handlers.not_found"
+handler500 = "core.api.handlers.server_error"

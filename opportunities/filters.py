@@ -6,11 +6,11 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import owned_by_visible_q
-from core.filters import PlausibleIsoDateTimeFilter, StyledFilterSet
+from core.filters import IdFilter, PlausibleIsoDateTimeFilter, StyledFilterSet
 from pipeline.models import Pipeline, Stage
 
 from .deal_filters import search_deals
-from .models import LeadSource, Opportunity, OpportunityType, Status
+from .models import LeadSource, Opportunity, OpportunityLine, OpportunityType, Status
 
 
 class OpportunityFilter(StyledFilterSet):
@@ -30,8 +30,8 @@ class OpportunityFilter(StyledFilterSet):
     type = django_filters.ChoiceFilter(choices=OpportunityType.choices, label=_("Type"))
     lead_source = django_filters.ChoiceFilter(choices=LeadSource.choices, label=_("Lead source"))
     # By id (links from an organization's or contact's page): a <select> of every company would not scale.
-    organization = django_filters.NumberFilter(field_name="organization_id", widget=forms.HiddenInput)
-    contact = django_filters.NumberFilter(field_name="contact_id", widget=forms.HiddenInput)
+    organization = IdFilter(field_name="organization_id", widget=forms.HiddenInput)
+    contact = IdFilter(field_name="contact_id", widget=forms.HiddenInput)
     amount_min = django_filters.NumberFilter(field_name="amount", lookup_expr="gte", label=_("Amount from"))
     amount_max = django_filters.NumberFilter(field_name="amount", lookup_expr="lte", label=_("Amount to"))
     close_after = django_filters.DateFilter(
@@ -89,3 +89,13 @@ class OpportunityFilter(StyledFilterSet):
 
     def search(self, queryset, name, value):
         return search_deals(queryset, value)
+
+
+class OpportunityLineFilter(django_filters.FilterSet):
+    """The API's product lines: ``?opportunity=<id>`` narrows to one deal."""
+
+    opportunity = IdFilter(field_name="opportunity_id")
+
+    class Meta:
+        model = OpportunityLine
+        fields = []

@@ -3,16 +3,16 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.filters import StyledFilterSet
+from core.filters import IdFilter, StyledFilterSet
 
-from .models import Quote
+from .models import Quote, QuoteLine
 
 
 class QuoteFilter(StyledFilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     status = django_filters.ChoiceFilter(choices=Quote.Status.choices, label=_("Status"))
     year = django_filters.NumberFilter(label=_("Year"))
-    opportunity = django_filters.NumberFilter(field_name="opportunity_id", widget=forms.HiddenInput)
+    opportunity = IdFilter(field_name="opportunity_id", widget=forms.HiddenInput)
 
     class Meta:
         model = Quote
@@ -25,3 +25,13 @@ class QuoteFilter(StyledFilterSet):
         return queryset.filter(
             Q(title__icontains=value) | Q(organization__name__icontains=value) | Q(opportunity__name__icontains=value)
         )
+
+
+class QuoteLineFilter(django_filters.FilterSet):
+    """The API's quote lines: ``?quote=<id>`` narrows to one quote."""
+
+    quote = IdFilter(field_name="quote_id")
+
+    class Meta:
+        model = QuoteLine
+        fields = []

@@ -1,6 +1,6 @@
 """Every read of quotes that a page, the PDF or an export needs."""
 
-from .models import Quote
+from .models import Quote, QuoteLine
 from .vat import QuoteTotals, totals_of
 
 LIST_RELATED = ("opportunity", "organization", "contact", "owner")
@@ -27,6 +27,12 @@ def quote_get(*, user, pk) -> Quote:
 
 def quote_lines(*, quote: Quote):
     return quote.lines.select_related("product").order_by("position", "id")
+
+
+def quote_line_list(*, user):
+    """Lines of the quotes ``user`` may see, by quote and position."""
+    visible = Quote.objects.visible_to(user).values("pk")
+    return QuoteLine.objects.filter(quote__in=visible).select_related("product").order_by("quote_id", "position", "id")
 
 
 def quote_totals(*, quote: Quote, lines=None) -> QuoteTotals:

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from .errors import ErrorSerializer, PreconditionFailed
 from .idempotency import idempotent_response
+from .parsers import require_supported_body
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Bad input; `fields` names each bad field."),
@@ -61,6 +62,10 @@ class CrmViewSet(viewsets.GenericViewSet):
             if response.status_code >= 400:
                 transaction.set_rollback(True)
         return response
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        require_supported_body(request, self.get_parsers())
 
     def check_if_match(self, obj) -> None:
         wanted = self.request.headers.get("If-Match")

@@ -333,7 +333,7 @@ REST_FRAMEWORK = {
         "anon": env("API_THROTTLE_RATE_ANON", default="60/hour"),
     },
     "EXCEPTION_HANDLER": "core.api.errors.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.CrmAutoSchema",  # shared errors and headers declared
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -342,19 +342,21 @@ REST_FRAMEWORK = {
 }
 # The anonymous throttle keys on the same client address as the log-in lock-out (never on a forged header).
 REST_FRAMEWORK["NUM_PROXIES"] = CRM_TRUSTED_PROXY_COUNT
-# JSON bodies nested too deeply are a 400, not a RecursionError (core/api/parsers.py).
-REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
-    "core.api.parsers.JSONParser",
-    "rest_framework.parsers.FormParser",
-    "rest_framework.parsers.MultiPartParser",
-]
+# The API speaks JSON: a write in another media type is a 415 in the documented error shape, and the
+# schema declares JSON bodies only, so generated clients send JSON (where `null` means null). Bodies
+# nested too deeply are a 400, not a RecursionError (core/api/parsers.py). The one upload (documents)
+# names its own multipart parser.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["core.api.parsers.JSONParser"]
+REST_FRAMEWORK["TEST_REQUEST_DEFAULT_FORMAT"] = "json"
 SPECTACULAR_SETTINGS = {
     "TITLE": "Sales CRM API",
     "DESCRIPTION": (
         "Organizations, contacts, opportunities and their pipeline. Authenticate with "
-        "`Authorization: Bearer <token>` (create one on your profile page). Detail responses carry an "
-        "`ETag`; send it back in `If-Match` on writes. POSTs accept an `Idempotency-Key`. Errors have "
-        'one shape: `{"error": {"code", "message", "fields"}}`.'
+        "`Authorization: Bearer <token>` (create one on your profile page). Bodies are JSON "
+        "(`Content-Type: application/json`; a document upload is multipart); `null` is accepted wherever "
+        "a field is nullable. Detail responses carry an `ETag`; send it back in `If-Match` on writes. "
+        "POSTs accept an `Idempotency-Key`. Errors have one shape, 404 and 500 included: "
+        '`{"error": {"code", "message", "fields"}}`.'
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -44,7 +44,7 @@ class DocumentSerializer(serializers.ModelSerializer):
 
 class DocumentViewSet(mixins.ListModelMixin, CrmViewSet):
     serializer_class = DocumentSerializer
-    parser_classes = [parsers.MultiPartParser, parsers.FormParser]
+    parser_classes = [parsers.MultiPartParser]  # a file: the one body that is not JSON
     queryset = Document.objects.none()
     filterset_fields = ["opportunity", "organization", "contact"]
 

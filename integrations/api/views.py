@@ -26,6 +26,7 @@ class WebhookSerializer(serializers.ModelSerializer):
         "characters (its UTF-8 bytes are the key, returned as `whsec_` + base64). Leave it out for a "
         "generated one. Returned only when the webhook is created and when its secret is rotated.",
     )
+    active = serializers.BooleanField(default=True, help_text="Absent on creation: active.")
 
     class Meta:
         model = WebhookSubscription

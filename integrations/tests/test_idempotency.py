@@ -13,6 +13,7 @@ from contacts.tests.factories import OrganizationFactory
 from documents.models import Document
 from opportunities.tests.factories import OpportunityFactory
 from products.tests.factories import ProductFactory
+from quotes.services import quote_create
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +41,7 @@ def _bodies(owner, stages):
     deal = OpportunityFactory(owner=owner, stage=stages["New"])
     org = OrganizationFactory(owner=owner)
     product = ProductFactory()
+    draft = quote_create(user=owner, organization=org, title="Idem quote")
     return {
         "/api/v1/organizations/": ({"name": "Idem S.r.l."}, "json"),
         "/api/v1/contacts/": ({"first_name": "Anna", "last_name": "Idem", "organization": org.pk}, "json"),
@@ -47,6 +49,7 @@ def _bodies(owner, stages):
         "/api/v1/opportunity-lines/": ({"opportunity": deal.pk, "product": product.pk, "quantity": "2"}, "json"),
         "/api/v1/products/": ({"name": "Idem product", "unit_price": "9.00"}, "json"),
         "/api/v1/quotes/": ({"opportunity": deal.pk, "copy_lines": False}, "json"),
+        "/api/v1/quote-lines/": ({"quote": draft.pk, "product": product.pk, "quantity": "2"}, "json"),
         "/api/v1/activities/": ({"subject": "Idem call", "kind": "call", "due_at": _due()}, "json"),
         "/api/v1/webhooks/": (
             {"target_url": "https://93.184.215.14/hook", "secret": "s" * 20, "events": ["opportunity.won"]},
@@ -66,6 +69,7 @@ ADVERTISED = [
     "/api/v1/opportunity-lines/",
     "/api/v1/products/",
     "/api/v1/quotes/",
+    "/api/v1/quote-lines/",
     "/api/v1/activities/",
     "/api/v1/webhooks/",
     "/api/v1/documents/",

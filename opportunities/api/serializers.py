@@ -43,8 +43,8 @@ class OpportunitySerializer(serializers.ModelSerializer):
     pipeline = serializers.PrimaryKeyRelatedField(queryset=Pipeline.objects.all(), required=False)
     stage = serializers.PrimaryKeyRelatedField(queryset=Stage.objects.select_related("pipeline"), required=False)
     lost_reason = serializers.PrimaryKeyRelatedField(queryset=LostReason.objects.all(), required=False, allow_null=True)
-    organization_name = serializers.CharField(source="organization.name", read_only=True, default=None)
-    contact_name = serializers.CharField(source="contact.full_name", read_only=True, default=None)
+    organization_name = serializers.CharField(source="organization.name", read_only=True, default=None, allow_null=True)
+    contact_name = serializers.CharField(source="contact.full_name", read_only=True, default=None, allow_null=True)
     stage_name = serializers.CharField(source="stage.display_name", read_only=True)
     owner_name = serializers.SerializerMethodField()
     probability = serializers.IntegerField(

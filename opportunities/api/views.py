@@ -10,11 +10,10 @@ from core.api.archive import RestorePurgeMixin, restore_purge_schema
 from core.api.base import ERRORS, IDEMPOTENCY_KEY, IF_MATCH, WRITE_ERRORS, CrmViewSet
 from core.api.filters import StableOrderingFilterBackend
 from core.api.pagination import PageNumberPagination
-from core.exceptions import ValidationError
 from core.views import CountedPaginator
 
 from .. import selectors, services
-from ..filters import OpportunityFilter
+from ..filters import OpportunityFilter, OpportunityLineFilter
 from ..models import Opportunity, OpportunityLine
 from .serializers import (
     DEAL_VALUES,
@@ -118,6 +117,9 @@ class OpportunityViewSet(RestorePurgeMixin, mixins.ListModelMixin, CrmViewSet):
             for k, v in serializer.validated_data.items()
             if k in WRITABLE or k in ("stage", "lost_reason", "pipeline")
         }
+        if "probability" in data and data["probability"] is None:  # null: back to the stage's default
+            del data["probability"]
+            data["probability_is_manual"] = False
         services.opportunity_update(opportunity=opp, user=request.user, data=data, expected_version=opp.version)
         fresh = self.with_etag(selectors.opportunity_get(user=request.user, pk=opp.pk))
         return Response(self.get_serializer(fresh).data)
@@ -187,16 +189,12 @@ class OpportunityLineViewSet(mixins.ListModelMixin, CrmViewSet):
     """Product lines of the deals the caller may see. `?opportunity=<id>` narrows to one deal."""
 
     serializer_class = OpportunityLineSerializer
-    queryset = Opportunity.objects.none()
+    filterset_class = OpportunityLineFilter
+    queryset = OpportunityLine.objects.none()
 
     def get_queryset(self):
         visible = selectors.opportunity_list(user=self.request.user, include_archived=True)
         qs = OpportunityLine.objects.filter(opportunity__in=visible.values("pk")).select_related("product")
-        opportunity = self.request.query_params.get("opportunity")
-        if opportunity:
-            if not opportunity.isdigit():
-                raise ValidationError({"opportunity": ["A deal id is a number."]})
-            qs = qs.filter(opportunity_id=int(opportunity))
         return qs.order_by("opportunity_id", "position", "id")
 
     def get_object(self):

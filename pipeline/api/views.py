@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api.base import ERRORS
+from core.api.schema import filterset_parameters
 from opportunities.deal_filters import DealFilters
 from opportunities.filters import OpportunityFilter
 from opportunities.models import Opportunity
@@ -43,7 +44,7 @@ class LostReasonSerializer(serializers.ModelSerializer):
 class StageTotalsSerializer(serializers.Serializer):
     stage = serializers.IntegerField(source="stage.pk")
     stage_name = serializers.CharField(source="stage.display_name")
-    kind = serializers.CharField(source="stage.kind")
+    kind = serializers.ChoiceField(source="stage.kind", choices=Stage.Kind.choices)
     count = serializers.IntegerField()
     amount = serializers.DecimalField(max_digits=20, decimal_places=2)
     weighted = serializers.DecimalField(max_digits=20, decimal_places=2)
@@ -54,7 +55,9 @@ class PipelineViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PipelineSerializer
     queryset = Pipeline.objects.prefetch_related("stages").order_by("-is_default", "name", "id")
 
-    @extend_schema(responses={200: StageTotalsSerializer(many=True), **ERRORS})
+    @extend_schema(
+        parameters=filterset_parameters(OpportunityFilter), responses={200: StageTotalsSerializer(many=True), **ERRORS}
+    )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def summary(self, request, pk=None):
         """Per stage: count, amount and weighted amount (in the base currency) of the deals you may

@@ -8,23 +8,45 @@ from rest_framework.response import Response
 
 from accounts.permissions import can_edit
 from contacts.models import Contact, Organization
-from core.api.base import ERRORS, IDEMPOTENCY_KEY, WRITE_ERRORS, CrmViewSet
+from core.api.base import ERRORS, IDEMPOTENCY_KEY, IF_MATCH, WRITE_ERRORS, CrmViewSet
 from core.api.fields import VisibleRelatedField
 from core.api.filters import StableOrderingFilterBackend
 from opportunities.models import Opportunity
 
 from .. import selectors, services
-from ..filters import QuoteFilter
+from ..filters import QuoteFilter, QuoteLineFilter
 from ..models import Quote, QuoteLine
 
 
 class QuoteLineSerializer(serializers.ModelSerializer):
+    quote = VisibleRelatedField(model=Quote, help_text="The draft quote the line belongs to (set on creation).")
+    description = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, help_text="Empty: the product's name."
+    )
     net_total = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
+    unit_price = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        allow_null=True,
+        help_text="Empty on creation: the product's price.",
+    )
+    vat_rate = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        max_value=100,
+        required=False,
+        allow_null=True,
+        help_text="Empty on creation: the product's VAT rate (22% without a product).",
+    )
 
     class Meta:
         model = QuoteLine
         fields = [
             "id",
+            "quote",
             "product",
             "description",
             "quantity",
@@ -34,6 +56,7 @@ class QuoteLineSerializer(serializers.ModelSerializer):
             "vat_exemption_note",
             "net_total",
         ]
+        validators = []  # the services and the database constraints decide; errors come back as 400
 
 
 def _money():
@@ -175,3 +198,59 @@ class QuoteViewSet(mixins.ListModelMixin, CrmViewSet):
         response = self._fresh(services.quote_revise(quote=self._editable(), user=request.user))
         response.status_code = status.HTTP_201_CREATED
         return response
+
+
+class QuoteLineViewSet(mixins.ListModelMixin, CrmViewSet):
+    """Lines of the quotes the caller may see (`?quote=<id>` narrows to one). Lines are added,
+    changed and removed on draft quotes only, by whoever may change the quote (the services check)."""
+
+    serializer_class = QuoteLineSerializer
+    filterset_class = QuoteLineFilter
+    queryset = QuoteLine.objects.none()
+
+    def get_queryset(self):
+        return selectors.quote_line_list(user=self.request.user)
+
+    def get_object(self):
+        line = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
+        if line is None:
+            raise NotFound()
+        return self.with_etag(line)
+
+    @extend_schema(responses={200: QuoteLineSerializer, **ERRORS})
+    def retrieve(self, request, pk=None):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(parameters=[IDEMPOTENCY_KEY], responses={201: QuoteLineSerializer, **WRITE_ERRORS})
+    def create(self, request):
+        """Add a line to a draft quote; without a price or VAT rate, the product's are used."""
+
+        def make():
+            serializer = self.get_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = dict(serializer.validated_data)
+            quote = data.pop("quote")
+            line = services.quote_line_add(quote=quote, user=request.user, **data)
+            return Response(self.get_serializer(self.with_etag(line)).data, status=status.HTTP_201_CREATED)
+
+        return self.idempotent(request, make)
+
+    @extend_schema(parameters=[IF_MATCH], responses={200: QuoteLineSerializer, **WRITE_ERRORS})
+    def partial_update(self, request, pk=None):
+        """Change a line of a draft quote (its `quote` stays)."""
+        line = self.get_object()
+        self.check_if_match(line)
+        serializer = self.get_serializer(line, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = {k: v for k, v in serializer.validated_data.items() if k != "quote"}
+        line = services.quote_line_update(line=line, user=request.user, data=data)
+        return Response(self.get_serializer(self.with_etag(line)).data)
+
+    @extend_schema(parameters=[IF_MATCH], responses={204: None, **WRITE_ERRORS})
+    def destroy(self, request, pk=None):
+        """Remove a line from a draft quote."""
+        line = self.get_object()
+        self.check_if_match(line)
+        services.quote_line_remove(line=line, user=request.user)
+        self._etag_object = None
+        return Response(status=status.HTTP_204_NO_CONTENT)
