@@ -82,3 +82,21 @@ class IntegrityErrorMiddleware:
         if "application/json" in request.headers.get("Accept", ""):
             return JsonResponse({"ok": False, "message": message}, status=400)
         return render(request, "errors/conflict.html", {"message": message}, status=400)
+
+
+class HealthCheckMiddleware:
+    """Answers ``/health/live`` and ``/health/ready`` before the other middlewares: a probe is not
+    redirected to HTTPS, needs no allowed host name (a load balancer or Kubernetes calls the
+    address), reads no session and writes none. Placed right after the request log."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from .views import health_live, health_ready
+
+        view = {"/health/live": health_live, "/health/ready": health_ready}.get(request.path_info.rstrip("/"))
+        if view is None or request.method not in {"GET", "HEAD"}:
+            return self.get_response(request)
+        request.view_name = view.__name__
+        return view(request)

@@ -34,6 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from contacts.models import Contact, Organization
+from core.metrics import WEBHOOK_DELIVERIES
 from core.outbox import subscribe, task_request
 from opportunities.models import Opportunity
 
@@ -275,6 +276,7 @@ def webhook_delivery_send(delivery: WebhookDelivery) -> bool:
         delivery.status, delivery.next_attempt_at, delivery.error = WebhookDelivery.Status.SKIPPED, None, NOT_VISIBLE
         delivery.payload, delivery.response_body = {}, ""
         delivery.save()
+        WEBHOOK_DELIVERIES.labels(outcome="skipped").inc()
         return False
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
     delivery.attempts += 1
@@ -291,6 +293,7 @@ def webhook_delivery_send(delivery: WebhookDelivery) -> bool:
     except TargetRefused as exc:
         delivery.status, delivery.next_attempt_at, delivery.error = WebhookDelivery.Status.FAILED, None, str(exc)
         delivery.save()
+        WEBHOOK_DELIVERIES.labels(outcome="failed").inc()
         return False
     except (OSError, ValueError, http.client.HTTPException) as exc:
         delivery.error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -301,11 +304,15 @@ def webhook_delivery_send(delivery: WebhookDelivery) -> bool:
     now = timezone.now()
     if ok:
         delivery.status, delivery.delivered_at, delivery.next_attempt_at = WebhookDelivery.Status.DELIVERED, now, None
+        outcome = "delivered"
     elif delivery.attempts >= MAX_ATTEMPTS:
         delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.FAILED, None
+        outcome = "failed"
     else:
         delivery.next_attempt_at = now + backoff(delivery.attempts)
+        outcome = "retry"
     delivery.save()
+    WEBHOOK_DELIVERIES.labels(outcome=outcome).inc()
     return ok
 
 
