@@ -25,10 +25,12 @@ run: $(STAMP)
 	@echo "Open http://127.0.0.1:8000 and log in with one of the demo logins above."
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
-## make test: lint (ruff, import layering), migrations check and the whole test suite
+## make test: lint (ruff, import layering), migrations check (complete, and safe to apply while the
+## previous release runs: core/migration_safety.py) and the whole test suite
 test: $(STAMP) lint
 	$(BIN)/python manage.py compilemessages_py
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py migrations_safety_check
 	$(BIN)/pytest
 
 lint: $(STAMP)
