@@ -166,8 +166,9 @@ def metrics_view(request):
         raise Http404
     authorization = request.headers.get("Authorization", "")
     bearer = authorization[7:] if authorization[:7].lower() == "bearer " else ""
+    user = getattr(request, "user", None)  # none when answered before the session middleware
     allowed = (bearer and constant_time_compare(bearer, token)) or (
-        request.user.is_authenticated and request.user.is_active and request.user.is_staff
+        user is not None and user.is_authenticated and user.is_active and user.is_staff
     )
     if not allowed:
         response = HttpResponse(_("Metrics need the metrics token or a staff login."), status=401)

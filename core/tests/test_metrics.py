@@ -46,6 +46,14 @@ def test_without_a_token_configured_there_is_no_metrics_endpoint(client, setting
     assert client.get("/metrics").status_code == 404
 
 
+def test_prometheus_may_scrape_the_machine_address_over_http(client, metrics_on, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}", HTTP_HOST="10.1.2.3:8000")
+    assert response.status_code == 200
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong", HTTP_HOST="10.1.2.3:8000").status_code == 401
+    assert client.get("/metrics", HTTP_HOST="10.1.2.3:8000").status_code == 400  # no token: the usual checks
+
+
 def test_metrics_need_the_token_or_a_staff_login(client, metrics_on, rep, crm_admin):
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
