@@ -12,6 +12,7 @@ import logging
 import time
 
 from celery import signals
+from django.conf import settings
 from django.core.signals import request_finished
 from django.db import connections
 from django.dispatch import receiver
@@ -53,6 +54,14 @@ def _view_name(request) -> str:
     return match.view_name or match._func_path
 
 
+def _sentry_tag(request_id: str) -> None:
+    """Errors reported to Sentry carry the request id, to find their log lines."""
+    if settings.SENTRY_DSN:
+        import sentry_sdk
+
+        sentry_sdk.set_tag("request_id", request_id)
+
+
 class RequestObservabilityMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -63,6 +72,7 @@ class RequestObservabilityMiddleware:
         # Kept until the response is closed (request_finished below): Django logs a 4xx/5xx after
         # the middlewares return, and that line carries the id too.
         request_id_set(request_id)
+        _sentry_tag(request_id)
         counter = _QueryCounter()
         started = time.perf_counter()
         wrappers = [connections[alias].execute_wrapper(counter) for alias in connections]
@@ -125,6 +135,7 @@ def _task_started(task_id=None, task=None, **_kwargs):
     # A worker finds the header on the task's request; an eager task runs inside the request itself.
     request_id = getattr(task.request, TASK_HEADER, None) or request_id_get() or task_id
     _running[task_id] = (time.perf_counter(), request_id_set(request_id))
+    _sentry_tag(request_id)
 
 
 @signals.task_postrun.connect(weak=False)
