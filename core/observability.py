@@ -25,6 +25,7 @@ request_logger = logging.getLogger("crm.request")
 task_logger = logging.getLogger("crm.task")
 
 REQUEST_ID_HEADER = "X-Request-ID"
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 TASK_HEADER = "crm_request_id"
 
 
@@ -91,7 +92,9 @@ class RequestObservabilityMiddleware:
     @staticmethod
     def _record(request, status: int, duration: float, queries: int) -> None:
         view = _view_name(request)
-        metrics.HTTP_REQUESTS.labels(view=view, method=request.method, status=str(status)).inc()
+        # Labels stay a small set whatever clients send: unknown methods are "other".
+        method = request.method if request.method in _METHODS else "other"
+        metrics.HTTP_REQUESTS.labels(view=view, method=method, status=str(status)).inc()
         metrics.HTTP_LATENCY.labels(view=view).observe(duration)
         metrics.HTTP_QUERIES.labels(view=view).observe(queries)
         duration_ms = round(duration * 1000, 1)

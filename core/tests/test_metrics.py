@@ -78,6 +78,8 @@ def test_requests_are_counted_by_view_and_status_with_latency_and_queries(client
         value(before, "crm_http_requests_total", method="GET", status="200", **view) + 1
     )
     assert value(after, "crm_http_requests_total", view="<unmatched>", method="GET", status="404") >= 1
+    client.generic("BREW", "/no-such-page/")  # a made-up method is not a new label value
+    assert value(scrape(client), "crm_http_requests_total", view="<unmatched>", method="other", status="404") >= 1
     assert value(after, "crm_http_request_duration_seconds_count", **view) == (
         value(before, "crm_http_request_duration_seconds_count", **view) + 1
     )
