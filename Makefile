@@ -33,10 +33,12 @@ run: $(STAMP)
 	fi; \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
-## make test: lint (ruff, import layering), migrations check and the whole test suite
+## make test: lint (ruff, import layering), migrations check (complete, and safe to apply while the
+## previous release runs: core/migration_safety.py) and the whole test suite
 test: $(STAMP) lint
 	$(BIN)/python manage.py compilemessages_py
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py migrations_safety_check
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -63,10 +65,11 @@ worker: $(STAMP)
 	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0) to run a worker."; exit 1; }
 	$(BIN)/celery -A crm worker --beat --loglevel=INFO
 
-## make web: the production web server (gunicorn) on 127.0.0.1:8000
+## make web: the production web server (gunicorn) on 127.0.0.1:8000, access log on standard output
+## (crm/gunicorn_conf.py; set PROMETHEUS_MULTIPROC_DIR for /metrics over every worker)
 web: $(STAMP)
 	$(BIN)/python manage.py compilemessages_py
-	$(BIN)/gunicorn crm.wsgi:application --bind 127.0.0.1:8000 --workers $${WEB_CONCURRENCY:-3}
+	$(BIN)/gunicorn crm.wsgi:application -c python:crm.gunicorn_conf --access-logfile - --bind 127.0.0.1:8000 --workers $${WEB_CONCURRENCY:-3}
 
 ## make messages: refresh locale/it/LC_MESSAGES/django.po from the code (needs GNU gettext), compile
 messages: $(STAMP)

@@ -82,3 +82,25 @@ class IntegrityErrorMiddleware:
         if "application/json" in request.headers.get("Accept", ""):
             return JsonResponse({"ok": False, "message": message}, status=400)
         return render(request, "errors/conflict.html", {"message": message}, status=400)
+
+
+class HealthCheckMiddleware:
+    """Answers ``/health/live``, ``/health/ready`` and ``/metrics`` with a bearer token before the
+    other middlewares: a probe or Prometheus is not redirected to HTTPS, needs no allowed host name
+    (it calls the machine's address), reads no session and writes none. ``/metrics`` without a
+    token goes the normal way (a staff member's session). Placed right after the request log."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from .views import health_live, health_ready, metrics_view
+
+        path = request.path_info.rstrip("/")
+        view = {"/health/live": health_live, "/health/ready": health_ready}.get(path)
+        if view is None and path == "/metrics" and request.headers.get("Authorization", "")[:7].lower() == "bearer ":
+            view = metrics_view
+        if view is None or request.method not in {"GET", "HEAD"}:
+            return self.get_response(request)
+        request.view_name = view.__name__
+        return view(request)

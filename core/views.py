@@ -5,14 +5,18 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from accounts.permissions import can_purge, can_restore
 
 from .exceptions import DomainError
 from .exports import export_response, wants_export
+from .health import readiness
 from .integrity import integrity_error_explained
+from .metrics import metrics_render
 
 
 class CountedPaginator(Paginator):
@@ -136,3 +140,41 @@ def purge_page(request, obj, *, label, purge, done_url, consequences, breadcrumb
         "breadcrumbs": [*breadcrumbs, (label, obj.get_absolute_url())],
     }
     return render(request, "partials/purge_confirm.html", context)
+
+
+# --- Health and metrics (operators, load balancers, Prometheus) ------------------------------------
+
+
+def health_live(request):
+    """The process answers. No database, no cache: a probe that restarts the process on failure."""
+    return JsonResponse({"status": "ok"})
+
+
+def health_ready(request):
+    """Whether this process can serve: database, migrations, cache, broker, outbox backlog (200/503)."""
+    ready, checks = readiness()
+    response = JsonResponse({"status": "ok" if ready else "fail", "checks": checks}, status=200 if ready else 503)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def metrics_view(request):
+    """Prometheus exposition text, for a bearer of ``METRICS_TOKEN`` or a signed-in staff member.
+    Without a token configured the endpoint does not exist (404)."""
+    token = settings.METRICS_TOKEN
+    if not token:
+        raise Http404
+    authorization = request.headers.get("Authorization", "")
+    bearer = authorization[7:] if authorization[:7].lower() == "bearer " else ""
+    user = getattr(request, "user", None)  # none when answered before the session middleware
+    allowed = (bearer and constant_time_compare(bearer, token)) or (
+        user is not None and user.is_authenticated and user.is_active and user.is_staff
+    )
+    if not allowed:
+        response = HttpResponse(_("Metrics need the metrics token or a staff login."), status=401)
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    body, content_type = metrics_render()
+    response = HttpResponse(body, content_type=content_type)
+    response["Cache-Control"] = "no-store"
+    return response

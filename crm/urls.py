@@ -3,9 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts.views import home, language_set
+from core.views import health_live, health_ready, metrics_view
 
 urlpatterns = [
     path("", home, name="home"),
+    # Also answered earlier by core.middleware.HealthCheckMiddleware; the patterns name them.
+    path("health/live", health_live, name="health_live"),
+    path("health/ready", health_ready, name="health_ready"),
+    path("metrics", metrics_view, name="metrics"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/reports/", include("reports.api_urls")),

@@ -40,6 +40,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from contacts.models import Contact, Organization
+from core.metrics import WEBHOOK_DELIVERIES
 from core.outbox import subscribe, task_request
 from opportunities.models import Opportunity
 
@@ -338,6 +339,7 @@ def webhook_delivery_send(delivery: WebhookDelivery) -> bool:
         delivery.payload, delivery.response_body = {}, ""
         delivery.save()
         logger.info("Webhook delivery %s skipped: %s", delivery.pk, NOT_VISIBLE)
+        WEBHOOK_DELIVERIES.labels(outcome="skipped").inc()
         return False
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
     delivery.attempts += 1
@@ -349,6 +351,7 @@ def webhook_delivery_send(delivery: WebhookDelivery) -> bool:
         delivery.status, delivery.next_attempt_at, delivery.error = WebhookDelivery.Status.FAILED, None, str(exc)
         delivery.save()
         _log_failure(delivery)
+        WEBHOOK_DELIVERIES.labels(outcome="failed").inc()
         return False
     except (OSError, ValueError, http.client.HTTPException) as exc:
         delivery.error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -359,13 +362,17 @@ def webhook_delivery_send(delivery: WebhookDelivery) -> bool:
     now = timezone.now()
     if ok:
         delivery.status, delivery.delivered_at, delivery.next_attempt_at = WebhookDelivery.Status.DELIVERED, now, None
+        outcome = "delivered"
     elif delivery.attempts >= MAX_ATTEMPTS:
         delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.FAILED, None
+        outcome = "failed"
     else:
         delivery.next_attempt_at = now + backoff(delivery.attempts)
+        outcome = "retry"
     delivery.save()
     if not ok:
         _log_failure(delivery)
+    WEBHOOK_DELIVERIES.labels(outcome=outcome).inc()
     return ok
 
 

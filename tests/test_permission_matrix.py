@@ -59,6 +59,8 @@ OK, LOGIN = "ok", "login"
 KINDS = {
     # Pages. A page ignores API tokens: for it, a token is nobody.
     "public": _kind(OK),
+    # Switched off by configuration (the metrics endpoint without METRICS_TOKEN): 404 for everyone.
+    "disabled": _kind(404),
     "login": _kind(OK, anonymous=LOGIN, token=LOGIN),
     "view": _kind(
         anonymous=LOGIN, token=LOGIN, rep=OK, teammate=OK, manager=OK, admin=OK, other_rep=404, other_manager=404
@@ -368,6 +370,11 @@ ROUTES = [
     R("accounts:profile", "GET", "login"),
     R("accounts:profile", "POST", "login", ok=302, data=lambda w: {"first_name": "Nuovo", "language": "en"}),
     R("accounts:password_change", "GET", "login"),
+    # --- operators: probes answer anyone (and reveal nothing); metrics need a token that the test
+    # settings do not configure (core/tests/test_metrics.py checks the token and staff)
+    R("health_live", "GET", "public"),
+    R("health_ready", "GET", "public"),
+    R("metrics", "GET", "disabled"),
     # --- exports (every row the filters select: the same querysets as the pages)
     *[
         R(name, "GET", "login", query="?export=csv")

@@ -74,6 +74,7 @@ def test_check_deploy_with_production_settings_prints_no_warning():
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "crm.example.com",
         "DATABASE_URL": "postgres://crm:secret@127.0.0.1:5432/crm",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests of this run, never in production
     result = subprocess.run(

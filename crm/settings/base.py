@@ -54,6 +54,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id, one log line and the metrics of every request (core/observability.py).
+    "core.observability.RequestObservabilityMiddleware",
+    # /health/live and /health/ready, before host checks, HTTPS redirects and sessions.
+    "core.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -263,20 +267,21 @@ EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="crm@localhost")
 
-# --- Logging ------------------------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "axes": {"level": "WARNING"},
-        # With eager tasks every after-commit dispatch would log a line in the web process.
-        "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
-    },
-}
+# --- Logging, metrics, error reporting (core/logs.py, core/observability.py, core/metrics.py) ------
+from core.logs import logging_config, sentry_init  # noqa: E402
+
+# json: one JSON object per line (production); text: readable lines (the default with DEBUG).
+LOG_FORMAT = env("LOG_FORMAT", default="text" if DEBUG else "json")
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL, tasks_eager=CELERY_TASK_ALWAYS_EAGER)
+# /metrics answers a bearer of this token (or a signed-in staff member); without it, 404.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# /health/ready fails when more outbox events than this wait for delivery (workers down or behind).
+CRM_HEALTH_OUTBOX_MAX_PENDING = env.int("CRM_HEALTH_OUTBOX_MAX_PENDING", default=1000)
+CRM_HEALTH_BROKER_TIMEOUT = env.float("CRM_HEALTH_BROKER_TIMEOUT", default=1.0)
+# Errors to Sentry (the official SDK) when set; nothing is sent otherwise.
+SENTRY_DSN = env("SENTRY_DSN", default="")
+sentry_init(SENTRY_DSN, environment=env("SENTRY_ENVIRONMENT", default=""), release=env("SENTRY_RELEASE", default=""))
 
 # --- The CRM itself -----------------------------------------------------------------------------
 # Amounts in other currencies are converted to this one (with dated exchange rates) for totals.
