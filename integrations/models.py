@@ -117,7 +117,7 @@ class WebhookSubscription(models.Model):
     secret = models.CharField(_("secret"), max_length=SECRET_MAX_CHARS)
     # A secret converted from the raw form used before: its owner is shown the whsec_ form of it
     # on the webhooks page until they rotate it.
-    secret_converted = models.BooleanField(_("secret converted"), default=False, editable=False)
+    secret_converted = models.BooleanField(_("secret converted"), default=False, db_default=False, editable=False)
     events = models.JSONField(_("events"), default=list)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

@@ -33,6 +33,10 @@ def to_raw_form(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("integrations", "0003_idempotencyrecord_to_core")]
 
+    # A longer varchar is a catalog change in PostgreSQL (no rewrite, no long lock); the new column
+    # has a database default, so the running release's INSERTs keep working.
+    migration_safety = "varchar(200) -> varchar(300) only widens the column: PostgreSQL rewrites nothing"
+
     operations = [
         migrations.AlterField(
             model_name="webhooksubscription",
@@ -42,7 +46,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="webhooksubscription",
             name="secret_converted",
-            field=models.BooleanField(default=False, editable=False, verbose_name="secret converted"),
+            field=models.BooleanField(db_default=False, default=False, editable=False, verbose_name="secret converted"),
         ),
         migrations.RunPython(to_standard_form, to_raw_form),
     ]
