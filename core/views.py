@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -136,3 +137,19 @@ def purge_page(request, obj, *, label, purge, done_url, consequences, breadcrumb
         "breadcrumbs": [*breadcrumbs, (label, obj.get_absolute_url())],
     }
     return render(request, "partials/purge_confirm.html", context)
+
+
+def lookup_response(request, search, *, label, detail=lambda obj: ""):
+    """The JSON answer of an autocomplete (static/js/combobox.js): ``search(text)`` returns the
+    first matches and how many there are; each result is ``{"id", "label", "detail"}``.
+
+    ``{"results": [...], "count": N, "more": bool}``: the widget says "20 of 134, keep typing"."""
+    text = " ".join((request.GET.get("q") or "").split())[:100]
+    results, count = search(text)
+    return JsonResponse(
+        {
+            "results": [{"id": obj.pk, "label": label(obj), "detail": detail(obj)} for obj in results],
+            "count": count,
+            "more": count > len(results),
+        }
+    )
