@@ -35,7 +35,6 @@ class AutocompleteSelect(forms.Select):
         attrs["data-autocomplete-placeholder"] = str(_("Type to search…"))
         attrs["data-autocomplete-empty"] = str(_("Nothing matches."))
         attrs["data-autocomplete-more"] = str(_("%(shown)s of %(count)s: type more to narrow them."))
-        attrs["data-autocomplete-clear"] = str(_("Clear"))
         if self.depends_on:
             attrs["data-autocomplete-depends"] = self.depends_on
         return attrs
