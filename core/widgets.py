@@ -66,3 +66,11 @@ def use_autocomplete(field, url_name, **kwargs) -> None:
     widget.is_required = field.widget.is_required
     widget.choices = field.choices
     field.widget = widget
+
+
+def autocomplete_by_id(field, url_name, *, label_queryset, **kwargs) -> None:
+    """The autocomplete on a field that takes an id (a filter): the chosen id's label is read from
+    ``label_queryset`` (the records the reader may see)."""
+    widget = AutocompleteSelect(url_name, label_queryset=label_queryset, attrs=dict(field.widget.attrs), **kwargs)
+    widget.attrs["class"] = f"{widget.attrs.get('class', '').replace('form-control', 'form-select')}".strip()
+    field.widget = widget
