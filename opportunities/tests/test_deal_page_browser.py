@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from contacts.tests.factories import ContactFactory, OrganizationFactory
 from opportunities.models import Opportunity
 from opportunities.services import opportunity_update
 from opportunities.tests.factories import OpportunityFactory
@@ -126,3 +127,42 @@ def test_an_in_place_edit_saves_refuses_bad_input_and_reports_a_conflict(
     shot(italian, "deal-page-it")
     italian.set_viewport_size({"width": 390, "height": 844})
     shot(italian, "deal-page-phone-it")
+
+
+def test_the_autocomplete_finds_an_organization_then_only_its_contacts(italian, live_server, login, rep, stages):
+    rep.language = "it"
+    rep.save(update_fields=["language"])
+    for i in range(25):
+        OrganizationFactory(owner=rep, name=f"Rossi Impianti {i:02d}")
+    acme = OrganizationFactory(owner=rep, name="Acme Forniture", city="Bologna")
+    ContactFactory(owner=rep, organization=acme, first_name="Giulia", last_name="Ferri")
+    ContactFactory(owner=rep, first_name="Giulio", last_name="Ferrari")  # another organization's
+    login(italian, rep)
+    italian.goto(f"{live_server.url}/opportunities/new/")
+
+    organization = italian.get_by_role("combobox", name="Organizzazione")
+    organization.fill("rossi")
+    expect(italian.locator("#id_organization-listbox [role=option]")).to_have_count(20)
+    expect(italian.locator("[data-testid=combobox-count]").first).to_contain_text("20 di 25")
+    organization.fill("acme bolo")
+    expect(italian.locator("#id_organization-listbox [role=option]")).to_have_count(1)
+    organization.press("ArrowDown")
+    expect(organization).to_have_attribute("aria-activedescendant", "id_organization-listbox-0")
+    organization.press("Enter")
+    expect(organization).to_have_value("Acme Forniture")
+    assert italian.locator("#id_organization-select").input_value() == str(acme.pk)
+
+    contact = italian.get_by_role("combobox", name="Contatto")
+    contact.fill("fer")
+    options = italian.locator("#id_contact-listbox [role=option]")
+    expect(options).to_have_count(1)
+    expect(options.first).to_contain_text("Giulia Ferri")
+    shot(italian, "autocomplete-contact-it")
+    options.first.click()
+
+    italian.fill("#id_name", "Arredi ufficio")
+    italian.fill("#id_amount", "1.500,00")
+    italian.click("form button[type=submit].btn-primary")
+    italian.wait_for_url("**/opportunities/*/")
+    deal = Opportunity.objects.get(name="Arredi ufficio")
+    assert (deal.organization, deal.contact.last_name, deal.owner) == (acme, "Ferri", rep)

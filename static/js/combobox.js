@@ -46,6 +46,8 @@
     ["aria-invalid", "aria-describedby", "required"].forEach(function (name) {
       if (select.hasAttribute(name)) { input.setAttribute(name, select.getAttribute(name)); }
     });
+    // The browser checks "required" on the visible input: a hidden <select> cannot show the message.
+    select.removeAttribute("required");
     // The page's <label for="id"> now names the input; the <select> stays as the value the form posts.
     select.id = id + "-select";
     input.id = id;
