@@ -238,3 +238,21 @@ def test_an_amount_change_shows_in_the_currency_it_was_in(client, rep, stages):
     html = client.get(reverse("opportunities:timeline", args=[deal.pk]) + "?kind=field").content.decode()
     assert "€100.00" in html and "€150.00" in html  # the first change, made in euros
     assert "$170.00" in html  # the second, in the dollars it changed to
+
+
+def test_the_contact_edited_in_place_is_searched_within_the_deals_organization(client, rep, stages):
+    org = OrganizationFactory(owner=rep)
+    other = OrganizationFactory(owner=rep)
+    deal = OpportunityFactory(owner=rep, stage=stages["New"], organization=org)
+    mario = ContactFactory(owner=rep, organization=org)
+    client.force_login(rep)
+    fragment = client.get(field_url(deal, "contact"), HTTP_X_INLINE_EDIT="1").content.decode()
+    assert 'data-autocomplete-depends="organization"' in fragment
+    assert f'<input type="hidden" name="organization" value="{org.pk}">' in fragment
+    # The organization sent along only narrows the search: the in-place edit changes the contact alone.
+    response = client.post(
+        field_url(deal, "contact"), {"contact": mario.pk, "organization": other.pk, "version": deal.version}, **JSON
+    )
+    assert response.status_code == 200
+    deal.refresh_from_db()
+    assert (deal.contact, deal.organization) == (mario, org)
