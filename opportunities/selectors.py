@@ -1,5 +1,7 @@
 """Every read of opportunities that a page, the API, an export or the board needs."""
 
+from django.db.models import Exists, OuterRef
+
 from .deal_filters import DealFilters
 from .models import Opportunity
 from .rollups import stage_totals_count, stage_totals_for
@@ -7,11 +9,17 @@ from .rollups import stage_totals_count, stage_totals_for
 LIST_RELATED = ("organization", "contact", "owner", "stage", "pipeline", "lost_reason")
 
 
-def opportunity_list(*, user, include_archived: bool = False):
-    """Deals ``user`` may see, with what a list row shows joined in (no per-row queries)."""
+def opportunity_list(*, user, include_archived: bool = False, with_can_edit: bool = False):
+    """Deals ``user`` may see, with what a list row shows joined in (no per-row queries).
+
+    ``with_can_edit``: each deal carries ``can_edit``, whether ``user`` may change it (the rule of
+    ``editable_by``, computed in the same query), for lists whose cells are edited in place."""
     qs = Opportunity.objects.visible_to(user)
     if not include_archived:
         qs = qs.active()
+    if with_can_edit:
+        editable = Opportunity.objects.editable_by(user).filter(pk=OuterRef("pk"))
+        qs = qs.annotate(can_edit=Exists(editable))
     return qs.select_related(*LIST_RELATED)
 
 

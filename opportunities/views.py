@@ -62,7 +62,9 @@ def opportunity_list(request):
 
     return list_page(
         request,
-        selector=selectors.opportunity_list,
+        selector=lambda user, include_archived: selectors.opportunity_list(
+            user=user, include_archived=include_archived, with_can_edit=True
+        ),
         filterset_class=OpportunityFilter,
         template="opportunities/opportunity_list.html",
         export_columns=EXPORT_COLUMNS,
@@ -254,6 +256,12 @@ def opportunity_field_edit(request, pk, field):
             if not _wants_json(request):
                 messages.success(request, _("Changes saved."))
                 return redirect(opp)
+            if request.POST.get("row"):  # a cell of the deal list: its row, redrawn
+                deal = selectors.opportunity_list(user=request.user, include_archived=True, with_can_edit=True).get(
+                    pk=pk
+                )
+                row = render_to_string("opportunities/_list_row.html", {"deal": deal}, request=request)
+                return JsonResponse({"ok": True, "message": str(_("Changes saved.")), "row": row})
             return JsonResponse({"ok": True, "message": str(_("Changes saved.")), "fragments": _fragments(request, pk)})
     context = _field_form_context(opp, field, form)
     if not _wants_json(request):

@@ -256,3 +256,30 @@ def test_the_contact_edited_in_place_is_searched_within_the_deals_organization(c
     assert response.status_code == 200
     deal.refresh_from_db()
     assert (deal.contact, deal.organization) == (mario, org)
+
+
+# ---- Cells of the deal list ------------------------------------------------------------------
+
+
+def test_the_deal_list_offers_in_place_edits_only_on_deals_the_user_may_change(client, rep, teammate, stages):
+    mine = OpportunityFactory(owner=rep, stage=stages["New"], name="Mine")
+    theirs = OpportunityFactory(owner=teammate, stage=stages["New"], name="Theirs")
+    client.force_login(rep)
+    html = client.get(reverse("opportunities:list") + "?scope=team").content.decode()
+    row = lambda deal: html[html.index(f'<tr data-opportunity-id="{deal.pk}"') :].split("</tr>")[0]  # noqa: E731
+    for field in ("amount", "probability", "expected_close_date", "owner"):
+        assert f'data-inline-edit="{field}"' in row(mine)
+    assert "data-inline-edit" not in row(theirs)
+
+
+def test_a_list_cell_edit_answers_with_its_row(client, rep, stages):
+    deal = OpportunityFactory(owner=rep, stage=stages["New"], amount=Decimal("10.00"), currency="EUR")
+    client.force_login(rep)
+    response = client.post(
+        field_url(deal, "amount"), {"amount": "99", "currency": "EUR", "version": deal.version, "row": "1"}, **JSON
+    )
+    assert response.status_code == 200
+    row = response.json()["row"]
+    assert row.lstrip().startswith(f'<tr data-opportunity-id="{deal.pk}"') and "€99.00" in row
+    assert 'data-inline-edit="amount"' in row
+    assert Opportunity.objects.get(pk=deal.pk).amount == Decimal("99.00")

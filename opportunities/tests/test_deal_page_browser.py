@@ -166,3 +166,18 @@ def test_the_autocomplete_finds_an_organization_then_only_its_contacts(italian, 
     italian.wait_for_url("**/opportunities/*/")
     deal = Opportunity.objects.get(name="Arredi ufficio")
     assert (deal.organization, deal.contact.last_name, deal.owner) == (acme, "Ferri", rep)
+
+
+def test_a_cell_of_the_deal_list_is_edited_in_place(page, live_server, login, rep, stages):
+    deal = OpportunityFactory(owner=rep, stage=stages["New"], name="Server rack")
+    login(page, rep)
+    page.goto(f"{live_server.url}/opportunities/")
+    row = page.locator(f"tr[data-opportunity-id='{deal.pk}']")
+    row.locator("[data-inline-edit=probability]").click()
+    field = row.locator("input[name=probability]")
+    expect(field).to_be_focused()
+    field.fill("55")
+    field.press("Enter")
+    expect(page.locator(f"tr[data-opportunity-id='{deal.pk}'] [data-inline-field=probability]")).to_contain_text("55%")
+    deal.refresh_from_db()
+    assert (deal.probability, deal.probability_is_manual) == (55, True)

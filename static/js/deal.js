@@ -141,8 +141,15 @@
   // ---- In-place editing of the details card -----------------------------------------------------
   var originals = new WeakMap();
 
-  function fieldCell(name) {
-    return document.querySelector("[data-fragment=details] [data-inline-field='" + name + "']");
+  // The cell a button edits: the one it sits in (a list's cell), or the details card's value.
+  function fieldCell(button, name) {
+    return button.closest("[data-inline-field]") ||
+      document.querySelector("[data-fragment=details] [data-inline-field='" + name + "']");
+  }
+
+  function editButton(cell, name) {
+    return cell.querySelector("[data-inline-edit]") ||
+      document.querySelector("[data-fragment=details] [data-inline-edit='" + name + "']");
   }
 
   function showForm(cell, html) {
@@ -158,8 +165,7 @@
     if (!originals.has(cell)) { return; }
     cell.innerHTML = originals.get(cell);
     originals.delete(cell);
-    var name = cell.getAttribute("data-inline-field");
-    var button = document.querySelector("[data-fragment=details] [data-inline-edit='" + name + "']");
+    var button = editButton(cell, cell.getAttribute("data-inline-field"));
     if (button) { button.focus(); }
   }
 
@@ -168,7 +174,7 @@
     if (button) {
       event.preventDefault();
       var name = button.getAttribute("data-inline-edit");
-      var cell = fieldCell(name);
+      var cell = fieldCell(button, name);
       if (!cell || originals.has(cell)) { return; }
       send(button.getAttribute("href"), null, { "X-Inline-Edit": "1" }).then(function (response) {
         if (!response.ok) { throw new Error(response.statusText); }
@@ -198,8 +204,18 @@
     event.preventDefault();
     var cell = form.closest("[data-inline-field]");
     var name = form.getAttribute("data-inline-form");
-    postJSON(form.getAttribute("action"), new FormData(form)).then(function (result) {
-      if (result.status === 200 && result.body.ok) {
+    var row = cell.closest("tr[data-opportunity-id]");
+    var body = new FormData(form);
+    if (row) { body.append("row", "1"); }
+    postJSON(form.getAttribute("action"), body).then(function (result) {
+      if (result.status === 200 && result.body.ok && result.body.row && row) {
+        originals.delete(cell);
+        var fresh = fromHTML("<table><tbody>" + result.body.row + "</tbody></table>").querySelector("tr");
+        row.replaceWith(fresh);
+        toast(result.body.message, "success");
+        var again = fresh.querySelector("[data-inline-edit='" + name + "']");
+        if (again) { again.focus(); }
+      } else if (result.status === 200 && result.body.ok) {
         originals.delete(cell);
         alertBox("");
         replaceFragments(result.body.fragments);
