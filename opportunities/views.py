@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
@@ -73,12 +74,13 @@ def opportunity_list(request):
     )
 
 
+# gettext_lazy spelled out: makemessages does not know the ``_l`` alias.
 TIMELINE_KIND_CHOICES = [
-    ("stage", _l("Stages")),
-    ("field", _l("Changes")),
-    ("activity", _l("Activities")),
-    ("document", _l("Documents")),
-    ("quote", _l("Quotes")),
+    ("stage", gettext_lazy("Stages")),
+    ("field", gettext_lazy("Changes")),
+    ("activity", gettext_lazy("Activities")),
+    ("document", gettext_lazy("Documents")),
+    ("quote", gettext_lazy("Quotes")),
 ]
 
 
