@@ -7,6 +7,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("profile/", views.profile, name="profile"),
+    path("owners/lookup/", views.owner_lookup, name="owner_lookup"),
     path(
         "password/",
         auth_views.PasswordChangeView.as_view(success_url="/accounts/profile/"),

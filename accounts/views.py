@@ -11,8 +11,10 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from activities.models import Activity
+from core.views import lookup_response
 from opportunities.selectors import opportunity_list
 
+from . import selectors
 from .forms import ProfileForm
 from .services import user_set_language
 
@@ -59,3 +61,14 @@ def language_set(request):
     if request.user.is_authenticated and language in dict(settings.LANGUAGES):
         user_set_language(user=request.user, language=language)
     return response
+
+
+@login_required
+def owner_lookup(request):
+    """Users for the owner autocomplete (``?q=``): only those the reader may assign."""
+    return lookup_response(
+        request,
+        lambda text: selectors.owner_search(user=request.user, text=text),
+        label=lambda user: user.get_full_name() or user.username,
+        detail=lambda user: user.email,
+    )

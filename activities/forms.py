@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.permissions import owner_choices
 from contacts.models import Contact, Organization
 from core.forms import StyledFormMixin
+from core.widgets import use_autocomplete
 from opportunities.models import Opportunity
 
 from .models import Activity
@@ -43,6 +44,7 @@ class ActivityForm(StyledFormMixin, forms.ModelForm):
         self.user = user
         self.fields["owner"].queryset = owner_choices(user, self.instance.owner_id)
         self.fields["owner"].required = False
+        use_autocomplete(self.fields["owner"], "accounts:owner_lookup")
         if not self.instance.pk:
             self.fields["owner"].initial = user.pk
             self.fields["reminder_minutes"].initial = 30

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import owner_choices
 from core.forms import StyledFormMixin
+from core.widgets import use_autocomplete
 
 from .models import Contact, Organization
 
@@ -43,6 +44,8 @@ class OrganizationForm(StyledFormMixin, forms.ModelForm):
             parents = parents.exclude(pk=self.instance.pk)
         self.fields["parent"].queryset = parents
         self.fields["owner"].queryset = owner_choices(user, self.instance.owner_id)
+        use_autocomplete(self.fields["parent"], "contacts:organization_lookup")
+        use_autocomplete(self.fields["owner"], "accounts:owner_lookup")
         if not self.instance.pk:
             self.fields["owner"].initial = user.pk
 
@@ -57,5 +60,7 @@ class ContactForm(StyledFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = Organization.objects.visible_to(user).active()
         self.fields["owner"].queryset = owner_choices(user, self.instance.owner_id)
+        use_autocomplete(self.fields["organization"], "contacts:organization_lookup")
+        use_autocomplete(self.fields["owner"], "accounts:owner_lookup")
         if not self.instance.pk:
             self.fields["owner"].initial = user.pk

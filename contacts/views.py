@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import can_edit
 from core.exports import MONEY, Column
-from core.views import archive_toggle, form_page, list_page, paginate, purge_page
+from core.views import archive_toggle, form_page, list_page, lookup_response, paginate, purge_page
 from opportunities.selectors import opportunity_list
 
 from . import selectors, services
@@ -226,4 +226,34 @@ def contact_purge(request, pk):
         done_url=reverse("contacts:contact_list") + "?archived=1",
         consequences=_("Their documents and activities are deleted with them."),
         breadcrumbs=[(_("Contacts"), reverse("contacts:contact_list"))],
+    )
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@login_required
+def organization_lookup(request):
+    """Organizations for the autocomplete of forms and filters (``?q=``): visible ones only."""
+    return lookup_response(
+        request,
+        lambda text: selectors.organization_search(user=request.user, text=text),
+        label=lambda org: org.name,
+        detail=lambda org: org.city,
+    )
+
+
+@login_required
+def contact_lookup(request):
+    """Contacts for the autocomplete (``?q=``, ``&organization=`` narrows to one organization)."""
+    organization_id = _int_or_none(request.GET.get("organization"))
+    return lookup_response(
+        request,
+        lambda text: selectors.contact_search(user=request.user, text=text, organization_id=organization_id),
+        label=lambda contact: contact.full_name,
+        detail=lambda contact: contact.organization.name if contact.organization else contact.email,
     )

@@ -178,3 +178,19 @@ def metrics_view(request):
     response = HttpResponse(body, content_type=content_type)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def lookup_response(request, search, *, label, detail=lambda obj: ""):
+    """The JSON answer of an autocomplete (static/js/combobox.js): ``search(text)`` returns the
+    first matches and how many there are; each result is ``{"id", "label", "detail"}``.
+
+    ``{"results": [...], "count": N, "more": bool}``: the widget says "20 of 134, keep typing"."""
+    text = " ".join((request.GET.get("q") or "").split())[:100]
+    results, count = search(text)
+    return JsonResponse(
+        {
+            "results": [{"id": obj.pk, "label": label(obj), "detail": detail(obj)} for obj in results],
+            "count": count,
+            "more": count > len(results),
+        }
+    )

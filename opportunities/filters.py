@@ -6,7 +6,9 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import owned_by_visible_q
+from contacts.models import Contact, Organization
 from core.filters import IdFilter, PlausibleIsoDateTimeFilter, StyledFilterSet
+from core.widgets import autocomplete_by_id, use_autocomplete
 from pipeline.models import Pipeline, Stage
 
 from .deal_filters import search_deals
@@ -29,9 +31,10 @@ class OpportunityFilter(StyledFilterSet):
     owner = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.filter(is_active=True), label=_("Owner"))
     type = django_filters.ChoiceFilter(choices=OpportunityType.choices, label=_("Type"))
     lead_source = django_filters.ChoiceFilter(choices=LeadSource.choices, label=_("Lead source"))
-    # By id (links from an organization's or contact's page): a <select> of every company would not scale.
-    organization = IdFilter(field_name="organization_id", widget=forms.HiddenInput)
-    contact = IdFilter(field_name="contact_id", widget=forms.HiddenInput)
+    # By id (links from an organization's or contact's page, or the autocomplete of the list's form:
+    # a <select> of every company would not scale).
+    organization = IdFilter(field_name="organization_id", label=_("Organization"))
+    contact = IdFilter(field_name="contact_id", label=_("Contact"))
     amount_min = django_filters.NumberFilter(field_name="amount", lookup_expr="gte", label=_("Amount from"))
     amount_max = django_filters.NumberFilter(field_name="amount", lookup_expr="lte", label=_("Amount to"))
     close_after = django_filters.DateFilter(
@@ -78,6 +81,33 @@ class OpportunityFilter(StyledFilterSet):
     class Meta:
         model = Opportunity
         fields = []
+
+    @property
+    def form(self):
+        """The filter form, its organization, contact and owner searched as one types
+        (core.widgets). The widgets are set on this form's own fields, never on the shared filters."""
+        if not hasattr(self, "_form"):
+            form = super().form
+            user = getattr(self.request, "user", None)
+            fields = form.fields
+            if user is None or not user.is_authenticated:
+                return self._form
+            if "owner" in fields:
+                use_autocomplete(fields["owner"], "accounts:owner_lookup")
+            if "organization" in fields:
+                autocomplete_by_id(
+                    fields["organization"],
+                    "contacts:organization_lookup",
+                    label_queryset=Organization.objects.visible_to(user),
+                )
+            if "contact" in fields:
+                autocomplete_by_id(
+                    fields["contact"],
+                    "contacts:contact_lookup",
+                    label_queryset=Contact.objects.visible_to(user),
+                    depends_on="organization",
+                )
+        return self._form
 
     def filter_scope(self, queryset, name, value):
         user = getattr(self.request, "user", None)

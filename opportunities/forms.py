@@ -5,6 +5,7 @@ from accounts.permissions import owner_choices
 from contacts.models import Contact, Organization
 from core.currency import currency_choices
 from core.forms import StyledFormMixin
+from core.widgets import AutocompleteSelect
 from pipeline.models import LostReason, Pipeline, Stage
 
 from .models import Opportunity, OpportunityLine
@@ -88,6 +89,9 @@ class OpportunityForm(StyledFormMixin, forms.ModelForm):
             "next_step_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "description": forms.Textarea(attrs={"rows": 4}),
             "currency": forms.Select(),
+            "organization": AutocompleteSelect("contacts:organization_lookup"),
+            "contact": AutocompleteSelect("contacts:contact_lookup", depends_on="organization"),
+            "owner": AutocompleteSelect("accounts:owner_lookup"),
         }
 
     def __init__(self, *args, user, **kwargs):

@@ -1,5 +1,7 @@
 """Every read of opportunities that a page, the API, an export or the board needs."""
 
+from django.db.models import Exists, OuterRef
+
 from .deal_filters import DealFilters
 from .models import Opportunity
 from .rollups import stage_totals_count, stage_totals_for
@@ -7,11 +9,17 @@ from .rollups import stage_totals_count, stage_totals_for
 LIST_RELATED = ("organization", "contact", "owner", "stage", "pipeline", "lost_reason")
 
 
-def opportunity_list(*, user, include_archived: bool = False):
-    """Deals ``user`` may see, with what a list row shows joined in (no per-row queries)."""
+def opportunity_list(*, user, include_archived: bool = False, with_can_edit: bool = False):
+    """Deals ``user`` may see, with what a list row shows joined in (no per-row queries).
+
+    ``with_can_edit``: each deal carries ``can_edit``, whether ``user`` may change it (the rule of
+    ``editable_by``, computed in the same query), for lists whose cells are edited in place."""
     qs = Opportunity.objects.visible_to(user)
     if not include_archived:
         qs = qs.active()
+    if with_can_edit:
+        editable = Opportunity.objects.editable_by(user).filter(pk=OuterRef("pk"))
+        qs = qs.annotate(can_edit=Exists(editable))
     return qs.select_related(*LIST_RELATED)
 
 
@@ -43,15 +51,87 @@ def opportunity_history(*, opportunity: Opportunity):
     )
 
 
-def opportunity_timeline(*, opportunity: Opportunity, history=None) -> list[dict]:
-    """Stage moves and field changes merged, newest first: who changed what, and when (two queries)."""
-    history = list(history if history is not None else opportunity_history(opportunity=opportunity))
-    entries = [{"at": h.changed_at, "kind": "stage", "by": h.changed_by, "stage_change": h} for h in history]
-    entries += [
-        {"at": c.changed_at, "kind": "field", "by": c.changed_by, "change": c}
-        for c in opportunity.field_changes.select_related("changed_by")
-    ]
-    return sorted(entries, key=lambda e: e["at"], reverse=True)
+TIMELINE_KINDS = ("stage", "field", "activity", "document", "quote")
+TIMELINE_PAGE_SIZE = 20
+
+
+def _currency_in_effect(currency_changes, current: str):
+    """``(before, after)`` of a moment: the deal's currency just before and just after it, read from
+    its currency changes (oldest first) and its ``current`` currency."""
+
+    def at(moment, *, inclusive):
+        earlier = [c for c in currency_changes if (c.changed_at <= moment if inclusive else c.changed_at < moment)]
+        if earlier:
+            return earlier[-1].new_value or current
+        later = [c for c in currency_changes if c not in earlier]
+        return (later[0].old_value or current) if later else current
+
+    return lambda moment: (at(moment, inclusive=False), at(moment, inclusive=True))
+
+
+def opportunity_timeline(
+    *, opportunity: Opportunity, kinds=TIMELINE_KINDS, page: int = 1, per_page: int = TIMELINE_PAGE_SIZE, history=None
+) -> dict:
+    """Everything that happened to the deal, newest first: stage moves, field changes (an amount with
+    the currency it was in at the time), activities planned and done, documents and quotes.
+
+    ``kinds`` narrows it to some of :data:`TIMELINE_KINDS`; ``page`` (1-based) of ``per_page``
+    entries; ``history``, the stage history already read for the page (:func:`opportunity_history`),
+    saves reading it again. One query per kind whatever the length of the history: each source gives at most the
+    entries up to the end of the page, newest first, and the merge keeps the page.
+    Returns ``{"entries", "page", "has_next", "kinds"}``."""
+    kinds = tuple(k for k in TIMELINE_KINDS if k in set(kinds)) or TIMELINE_KINDS
+    page = max(1, page)
+    upto = page * per_page + 1  # one more than the page's end says whether there is a next page
+    entries = []
+    if "stage" in kinds:
+        if history is not None:
+            moves = list(reversed(history))[:upto]
+        else:
+            moves = opportunity.stage_changes.select_related("from_stage", "to_stage", "changed_by", "lost_reason")
+            moves = moves.order_by("-changed_at", "-id")[:upto]
+        entries += [
+            {"at": h.changed_at, "kind": "stage", "by": h.changed_by, "stage_change": h, "id": h.pk} for h in moves
+        ]
+    if "field" in kinds:
+        changes = list(opportunity.field_changes.select_related("changed_by").order_by("-changed_at", "-id")[:upto])
+        currencies = None
+        for c in changes:
+            entry = {"at": c.changed_at, "kind": "field", "by": c.changed_by, "change": c, "id": c.pk}
+            if c.field == "amount":
+                if currencies is None:
+                    history = list(opportunity.field_changes.filter(field="currency").order_by("changed_at", "id"))
+                    currencies = _currency_in_effect(history, opportunity.currency)
+                entry["old_currency"], entry["new_currency"] = currencies(c.changed_at)
+            entries.append(entry)
+    if "activity" in kinds:
+        activities = opportunity.activities.select_related("owner")
+        entries += [
+            {"at": a.created_at, "kind": "activity", "by": a.owner, "activity": a, "done": False, "id": a.pk}
+            for a in activities.order_by("-created_at", "-id")[:upto]
+        ]
+        entries += [
+            {"at": a.done_at, "kind": "activity", "by": a.owner, "activity": a, "done": True, "id": a.pk}
+            for a in activities.filter(done=True, done_at__isnull=False).order_by("-done_at", "-id")[:upto]
+        ]
+    if "document" in kinds:
+        entries += [
+            {"at": d.created_at, "kind": "document", "by": d.uploaded_by, "document": d, "id": d.pk}
+            for d in opportunity.documents.select_related("uploaded_by").order_by("-created_at", "-id")[:upto]
+        ]
+    if "quote" in kinds:
+        entries += [
+            {"at": q.created_at, "kind": "quote", "by": q.owner, "quote": q, "id": q.pk}
+            for q in opportunity.quotes.select_related("owner").order_by("-created_at", "-id")[:upto]
+        ]
+    entries.sort(key=lambda e: (e["at"], e["id"]), reverse=True)
+    start = (page - 1) * per_page
+    return {
+        "entries": entries[start : start + per_page],
+        "page": page,
+        "has_next": len(entries) > start + per_page,
+        "kinds": kinds,
+    }
 
 
 def opportunity_detail_related(*, opportunity: Opportunity) -> dict:
@@ -61,6 +141,4 @@ def opportunity_detail_related(*, opportunity: Opportunity) -> dict:
         "quotes": opportunity.quotes.select_related("owner").order_by("-created_at"),
         "documents": opportunity.documents.select_related("uploaded_by"),
         "activities": opportunity.activities.select_related("owner").order_by("done", "due_at", "id"),
-        "history": (history := list(opportunity_history(opportunity=opportunity))),
-        "timeline": opportunity_timeline(opportunity=opportunity, history=history),
     }

@@ -3,10 +3,12 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
@@ -14,7 +16,8 @@ from accounts.permissions import can_edit
 from core.currency import quantize_cents
 from core.exceptions import StaleVersionError
 from core.exports import BASE_AMOUNT_LABEL, MONEY, Column
-from core.views import archive_toggle, form_page, list_page, purge_page
+from core.views import archive_toggle, form_add_errors, form_page, list_page, purge_page
+from pipeline.models import LostReason
 
 from . import selectors, services
 from .filters import OpportunityFilter
@@ -61,7 +64,9 @@ def opportunity_list(request):
 
     return list_page(
         request,
-        selector=selectors.opportunity_list,
+        selector=lambda user, include_archived: selectors.opportunity_list(
+            user=user, include_archived=include_archived, with_can_edit=True
+        ),
         filterset_class=OpportunityFilter,
         template="opportunities/opportunity_list.html",
         export_columns=EXPORT_COLUMNS,
@@ -70,21 +75,210 @@ def opportunity_list(request):
     )
 
 
+# gettext_lazy spelled out: makemessages does not know the ``_l`` alias.
+TIMELINE_KIND_CHOICES = [
+    ("stage", gettext_lazy("Stages")),
+    ("field", gettext_lazy("Changes")),
+    ("activity", gettext_lazy("Activities")),
+    ("document", gettext_lazy("Documents")),
+    ("quote", gettext_lazy("Quotes")),
+]
+
+
+def _timeline_params(params) -> tuple[str, int]:
+    """The timeline's kind (one of the choices, or "" for everything) and page, from a query string."""
+    kind = params.get("kind", "")
+    kind = kind if kind in dict(TIMELINE_KIND_CHOICES) else ""
+    page = _int_or_none(params.get("page")) or 1
+    return kind, max(1, min(page, 10_000))
+
+
+def _timeline_context(opp, params, history=None) -> dict:
+    kind, page = _timeline_params(params)
+    return {
+        "timeline": selectors.opportunity_timeline(
+            opportunity=opp, kinds=(kind,) if kind else selectors.TIMELINE_KINDS, page=page, history=history
+        ),
+        "timeline_kind": kind,
+        "timeline_kind_choices": TIMELINE_KIND_CHOICES,
+    }
+
+
+def _deal_context(request, opp, params=None) -> dict:
+    """What the deal page and its fragments (header, stage bar, details, history, timeline) show."""
+    editable = can_edit(request.user, opp)
+    can_move = editable and not opp.is_archived
+    stages = list(opp.pipeline.stages.all())
+    history = list(selectors.opportunity_history(opportunity=opp))
+    return {
+        "opp": opp,
+        "can_edit": editable,
+        "can_move": can_move,
+        "inline_edit": can_move,
+        "stages": stages,
+        "won_stage": next((s for s in stages if s.is_won), None),
+        "lost_stage": next((s for s in stages if s.is_lost), None),
+        "lost_reasons": LostReason.objects.filter(active=True) if can_move else (),
+        "history": history,
+        **_timeline_context(opp, params if params is not None else request.GET, history=history),
+    }
+
+
 @login_required
 def opportunity_detail(request, pk):
     opp = _opportunity_or_404(request.user, pk)
-    editable = can_edit(request.user, opp)
+    context = _deal_context(request, opp)
     related = selectors.opportunity_detail_related(opportunity=opp)
     related["lines"] = lines = list(related["lines"])
-    context = {
-        "lines_total": quantize_cents(sum((line.total for line in lines), Decimal(0))),
-        "opp": opp,
-        "can_edit": editable,
-        "move_form": MoveForm(opportunity=opp) if editable and not opp.is_archived else None,
-        "line_form": OpportunityLineForm(opportunity=opp) if editable and not opp.is_archived else None,
-        **related,
-    }
+    context.update(
+        {
+            "lines_total": quantize_cents(sum((line.total for line in lines), Decimal(0))),
+            "move_form": MoveForm(opportunity=opp) if context["can_move"] else None,
+            "line_form": OpportunityLineForm(opportunity=opp) if context["can_move"] else None,
+            **related,
+        }
+    )
     return render(request, "opportunities/opportunity_detail.html", context)
+
+
+FRAGMENTS = {
+    "header": "opportunities/deal/_header.html",
+    "stages": "opportunities/deal/_stages.html",
+    "details": "opportunities/deal/_details.html",
+    "history": "opportunities/deal/_history.html",
+    "timeline": "opportunities/deal/_timeline.html",
+}
+
+
+def _fragments(request, pk) -> dict:
+    """The parts of the deal page a change redraws, from a fresh copy of the deal, for deal.js."""
+    opp = _opportunity_or_404(request.user, pk)
+    context = _deal_context(request, opp, params={})
+    return {name: render_to_string(template, context, request=request) for name, template in FRAGMENTS.items()}
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@login_required
+def opportunity_timeline(request, pk):
+    """The timeline fragment alone (deal.js swaps it in when a kind or a page is chosen)."""
+    opp = _opportunity_or_404(request.user, pk)
+    context = {"opp": opp, **_timeline_context(opp, request.GET)}
+    return render(request, "opportunities/deal/_timeline.html", context)
+
+
+# The fields one in-place edit changes together (an amount is typed with its currency).
+FIELD_GROUPS = {
+    "name": ("name",),
+    "organization": ("organization",),
+    "contact": ("contact",),
+    "amount": ("amount", "currency"),
+    "probability": ("probability", "use_stage_probability"),
+    "expected_close_date": ("expected_close_date",),
+    "lost_reason": ("lost_reason", "lost_note"),
+    "type": ("type",),
+    "lead_source": ("lead_source",),
+    "next_step": ("next_step", "next_step_date"),
+    "owner": ("owner",),
+    "description": ("description",),
+}
+
+
+def _field_form(opp, user, group, data=None) -> OpportunityForm:
+    """The deal's own form (same fields, validation and version check as its edit page), bound to
+    the deal's current values except the ``group`` being edited, which comes from ``data``."""
+    form = OpportunityForm(instance=opp, user=user)
+    if data is None:
+        return form
+    merged = {name: form[name].value() for name in form.fields if name not in group and name != "version"}
+    for name in group:
+        if name in data:
+            merged[name] = data[name]
+    merged["version"] = data.get("version")
+    return OpportunityForm(merged, instance=opp, user=user)
+
+
+def _field_form_context(opp, field, form) -> dict:
+    group = FIELD_GROUPS[field]
+    for name in group:
+        if name in form.fields and name in form.errors:  # a screen reader reads the error with the field
+            form.fields[name].widget.attrs["aria-describedby"] = f"{form[name].auto_id}_error"
+    return {
+        "opp": opp,
+        "field": field,
+        "form": form,
+        "version": form["version"].value() or opp.version,
+        "edited": [form[name] for name in group if name in form.fields],
+        "other_errors": [
+            (form.fields[name].label, errors)
+            for name, errors in form.errors.items()
+            if name not in group and name in form.fields
+        ],
+        "title": _("Edit %(field)s") % {"field": form.fields[group[0]].label},
+    }
+
+
+@login_required
+def opportunity_field_edit(request, pk, field):
+    """Edit one field of the details card in place, through the deal's form and the update service.
+
+    GET: the field's form (a fragment for deal.js, sent ``X-Inline-Edit``; a page otherwise). POST:
+    for deal.js, JSON: 200 with the redrawn parts of the page, 400 with the form showing the error
+    next to the field it names, 409 with the conflict message of the edit page; without JavaScript,
+    a redirect to the deal or the form page again."""
+    if field not in FIELD_GROUPS:
+        raise Http404
+    opp = _opportunity_or_404(request.user, pk, for_edit=True)
+    if opp.is_archived:
+        messages.error(request, _("An archived deal cannot be edited; restore it first."))
+        return redirect(opp)
+    fragment = "opportunities/deal/_field_form.html"
+    if request.method != "POST":
+        form = _field_form(opp, request.user, FIELD_GROUPS[field])
+        template = fragment if request.headers.get("X-Inline-Edit") else "opportunities/deal/field_page.html"
+        return render(request, template, _field_form_context(opp, field, form))
+
+    form = _field_form(opp, request.user, FIELD_GROUPS[field], request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            services.opportunity_update(
+                opportunity=opp,
+                user=request.user,
+                data=form.service_data(),
+                expected_version=form.cleaned_data.get("version"),
+            )
+        except StaleVersionError as exc:
+            form.add_error(None, exc.message)
+            status = 409
+        except ValidationError as exc:
+            form_add_errors(form, exc)
+        else:
+            if not _wants_json(request):
+                messages.success(request, _("Changes saved."))
+                return redirect(opp)
+            if request.POST.get("row"):  # a cell of the deal list: its row, redrawn
+                deal = selectors.opportunity_list(user=request.user, include_archived=True, with_can_edit=True).get(
+                    pk=pk
+                )
+                row = render_to_string("opportunities/_list_row.html", {"deal": deal}, request=request)
+                return JsonResponse({"ok": True, "message": str(_("Changes saved.")), "row": row})
+            return JsonResponse({"ok": True, "message": str(_("Changes saved.")), "fragments": _fragments(request, pk)})
+    context = _field_form_context(opp, field, form)
+    if not _wants_json(request):
+        return render(request, "opportunities/deal/field_page.html", context, status=status)
+    errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
+    return JsonResponse(
+        {
+            "ok": False,
+            "message": " ".join(" ".join(errs) for errs in errors.values()),
+            "errors": errors,
+            "html": render_to_string(fragment, context, request=request),
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -123,12 +317,22 @@ def opportunity_edit(request, pk):
 @login_required
 @require_POST
 def opportunity_move(request, pk):
+    """Move the deal from its page (the stage bar, the Won and Lost buttons, the move form) through
+    the one stage service. For deal.js, JSON as the board's move answers (200 with the redrawn parts
+    of the page, 400 naming the field, 409 with who changed what); otherwise back to the deal."""
     opp = _opportunity_or_404(request.user, pk, for_edit=True)
+    ajax = _wants_json(request)
+
+    def refuse(status, message, **extra):
+        if ajax:
+            return JsonResponse({"ok": False, "message": str(message), **extra}, status=status)
+        messages.error(request, message)
+        return redirect(opp)
+
     form = MoveForm(request.POST, opportunity=opp)
     if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
-        return redirect(opp)
+        errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
+        return refuse(400, " ".join(" ".join(errs) for errs in errors.values()), errors=errors)
     try:
         moved = services.opportunity_move_stage(
             opportunity=opp,
@@ -139,12 +343,15 @@ def opportunity_move(request, pk):
             lost_note=form.cleaned_data.get("lost_note") or "",
         )
     except StaleVersionError as exc:
-        messages.error(request, exc.message)
+        return refuse(409, exc.message, version=exc.current.version if exc.current else None)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("Moved to %(stage)s.") % {"stage": moved.stage.display_name})
-    return redirect(opp)
+        errors = getattr(exc, "message_dict", {"stage": exc.messages})
+        return refuse(400, " ".join(exc.messages), errors=errors)
+    message = _("Moved to %(stage)s.") % {"stage": moved.stage.display_name}
+    if not ajax:
+        messages.success(request, message)
+        return redirect(opp)
+    return JsonResponse({"ok": True, "message": message, "fragments": _fragments(request, pk)})
 
 
 @login_required

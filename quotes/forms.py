@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from contacts.models import Contact, Organization
 from core.currency import currency_choices
 from core.forms import StyledFormMixin
+from core.widgets import use_autocomplete
 from products.models import VatRate
 from products.selectors import product_choices
 
@@ -41,6 +42,8 @@ class QuoteForm(StyledFormMixin, forms.Form):
         self.fields["currency"].choices = currency_choices()
         self.fields["organization"].queryset = Organization.objects.visible_to(user).active()
         self.fields["contact"].queryset = Contact.objects.visible_to(user).active()
+        use_autocomplete(self.fields["organization"], "contacts:organization_lookup")
+        use_autocomplete(self.fields["contact"], "contacts:contact_lookup", depends_on="organization")
         if quote is not None and quote.opportunity_id:
             del self.fields["organization"], self.fields["contact"], self.fields["currency"]
 

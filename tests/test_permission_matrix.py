@@ -368,6 +368,9 @@ ROUTES = [
     R("logout", "POST", "public", ok=302),
     R("set_language", "POST", "public", ok=302, data=lambda w: {"language": "it", "next": "/"}),
     R("accounts:profile", "GET", "login"),
+    R("accounts:owner_lookup", "GET", "login", data=lambda w: {"q": "a"}),
+    R("contacts:organization_lookup", "GET", "login", data=lambda w: {"q": "Nord"}),
+    R("contacts:contact_lookup", "GET", "login", data=lambda w: {"q": "a"}),
     R("accounts:profile", "POST", "login", ok=302, data=lambda w: {"first_name": "Nuovo", "language": "en"}),
     R("accounts:password_change", "GET", "login"),
     # --- operators: probes answer anyone (and reveal nothing); metrics need a token that the test
@@ -430,6 +433,17 @@ ROUTES = [
     R("opportunities:edit", "GET", "edit", args=_deal),
     R("opportunities:edit", "POST", "edit", ok=302, args=_deal, data=lambda w: _deal_form(w, name="Rinominata")),
     R("opportunities:move", "POST", "edit", ok=302, args=_deal, data=_move),
+    R("opportunities:move", "POST", "edit", args=_deal, data=_move, headers={"HTTP_ACCEPT": "application/json"}),
+    R("opportunities:field_edit", "GET", "edit", args=lambda w: [w.deal.pk, "name"]),
+    R(
+        "opportunities:field_edit",
+        "POST",
+        "edit",
+        ok=302,
+        args=lambda w: [w.deal.pk, "name"],
+        data=lambda w: {"name": "Rinominata in place", "version": w.deal.version},
+    ),
+    R("opportunities:timeline", "GET", "view", args=_deal),
     R("opportunities:archive", "POST", "edit", ok=302, args=_deal),
     R(
         "opportunities:archive",

@@ -82,8 +82,9 @@ BUDGETS = {
     "api_deal_list": 6,  # the target for an API page of 100 deals
     "api_deal_list_raw_baseline": 2,
     # + the lines, quotes, documents, activities, history, field changes, form choices, and whether the
-    # reader may restore or purge it
-    "deal_detail_html": 15,
+    # reader may restore or purge it; the timeline's activities (planned, done), documents and quotes
+    # (one query each) and the lost reasons of the stage bar's question
+    "deal_detail_html": 20,
     "pipeline_summary": 3,
     "move_service": 8,
 }

@@ -20,13 +20,10 @@ def test_log_in_open_a_deal_see_its_history_and_move_it(
     assert history.count() == 1
     assert "Qualifying" in history.first.inner_text()
 
-    # The lost reason appears only when a lost stage is chosen.
-    lost_field = page.locator("form[data-move-form] [data-lost-only]").first
-    assert not lost_field.is_visible()
-    page.select_option("form[data-move-form] select[name=stage]", str(stages["Lost"].pk))
-    assert lost_field.is_visible()
-    page.select_option("form[data-move-form] select[name=lost_reason]", str(lost_reason.pk))
-    page.click("form[data-move-form] button[type=submit]")
+    # The stage bar asks for the lost reason before moving.
+    page.click("[data-fragment=stages] button:has-text('Lost')")
+    page.select_option("#lost-reason-select", str(lost_reason.pk))
+    page.click("#lost-modal button[type=submit]")
 
     page.wait_for_selector("text=Moved to Lost.")
     assert history.count() == 2
