@@ -28,8 +28,6 @@ from opportunities.tests.factories import OpportunityFactory
 
 from .servers import BIN, ROOT, base_environment, required_program, service_port, start_gunicorn, stop, wait_for_port
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
 CONF = ROOT / "deploy" / "nginx" / "crm.conf"
 HOST = "crm.test"
 LIMIT = 3  # AXES_FAILURE_LIMIT for this server: three bad passwords lock a username for one client
@@ -197,6 +195,8 @@ def test_the_upload_limit_of_nginx_lets_every_upload_the_crm_accepts_through_and
     assert settings.CRM_UPLOAD_MAX_BYTES + 64 * 1024 <= limit <= settings.CRM_UPLOAD_MAX_BYTES * 1.1
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
 def test_log_in_move_upload_and_download_through_nginx(site, rep, stages):
     with_password(rep)
     deal = OpportunityFactory(owner=rep, stage=stages["New"])
@@ -272,6 +272,8 @@ def test_log_in_move_upload_and_download_through_nginx(site, rep, stages):
     assert web_log.count("POST /documents/upload/") == 1
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
 def test_the_lock_out_locks_the_client_nginx_saw_not_the_proxy(site, rep, teammate):
     from axes.models import AccessAttempt
 

@@ -90,7 +90,7 @@ def cluster(tmp_path):
         for name in ("a", "b"):
             processes.append(
                 subprocess.Popen(  # noqa: S603 (our own arguments)
-                    [celery, "-A", "crm", "worker", "--concurrency", "2", "-n", f"node-{name}@%h"]
+                    [celery, "-A", "crm", "worker", "--concurrency", "1", "-n", f"node-{name}@%h"]
                     + ["--loglevel", "WARNING", "--logfile", str(tmp_path / f"worker-{name}.log")],
                     cwd=ROOT,
                     env=env,
@@ -107,7 +107,7 @@ def cluster(tmp_path):
         nodes = {}
         for name in ("a", "b"):
             port = service_port()
-            processes.append(start_gunicorn(port, env, tmp_path, name=f"web-{name}"))
+            processes.append(start_gunicorn(port, env, tmp_path, name=f"web-{name}", workers=1))
             nodes[name] = f"http://127.0.0.1:{port}"
         yield {"nodes": nodes, "env": env, "logs": tmp_path}
     finally:
