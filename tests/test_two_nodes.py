@@ -219,7 +219,7 @@ def test_two_web_nodes_two_workers_one_beat(cluster, receiver, manager, rep, sta
 
     # --- An import: uploaded on A, mapped on B, run from A; a worker of either node runs it.
     rows = "Opportunity;Organization;Stage;Amount\n" + "".join(
-        f"Imported {n};Importata {n} srl;New;{500 + n}\n" for n in range(20)
+        f"Imported {n};Importata {n} srl;New;{500 + n}\n" for n in range(10)
     )
     upload = on_a.post(
         f"{a}/imports/",
@@ -243,7 +243,7 @@ def test_two_web_nodes_two_workers_one_beat(cluster, receiver, manager, rep, sta
 
     wait_until(lambda: ImportJob.objects.get().is_finished, 60, "the import job")
     job = ImportJob.objects.get()
-    assert (job.status, job.created_count) == ("done", 20), (job.status, job.created_count, job.error)
+    assert (job.status, job.created_count) == ("done", 10), (job.status, job.created_count, job.error)
 
     # --- Every side effect went out, each webhook event once.
     wait_until(
