@@ -314,6 +314,11 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers per instance")
     parser.add_argument("--no-markdown", action="store_true", help="do not update BENCHMARKS.md")
     parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument(
+        "--reuse-database",
+        action="store_true",
+        help="load a database a --keep-database run left (seeding takes long on a busy machine)",
+    )
     args = parser.parse_args(argv)
 
     database_name(args.database_url)
@@ -333,15 +338,13 @@ def main(argv=None) -> int:
     )
     python = str(BIN / "python")
     print(f"=== database {database_name(args.database_url)}: migrate, demo data with {args.deals} deals", flush=True)
-    recreate_database(args.database_url)
+    if not args.reuse_database:
+        recreate_database(args.database_url)
     runs: dict[int, list[dict]] = {}
     failures: list[str] = []
     try:
-        for command in (
-            ["compilemessages_py"],
-            ["migrate", "--noinput", "-v0"],
-            ["seed_demo", "--deals", str(args.deals)],
-        ):
+        setup = [["compilemessages_py"], ["migrate", "--noinput", "-v0"], ["seed_demo", "--deals", str(args.deals)]]
+        for command in setup[:1] if args.reuse_database else setup:
             subprocess.run(  # noqa: S603 (our own arguments)
                 [python, "manage.py", *command], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
             )
