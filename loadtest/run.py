@@ -264,7 +264,7 @@ def run_load(args, env: dict, token: str, nodes: int, tmp: str) -> tuple[list[di
                 )
             )
         for host in hosts:
-            wait_for(f"{host}/login/")
+            wait_for(f"{host}/login/", timeout=300)  # a busy machine starts gunicorn slowly
         prefix = Path(tmp) / f"load{nodes}"
         print(f"=== locust: {args.users} users for {args.duration} s", flush=True)
         locust = subprocess.run(  # noqa: S603 (our own arguments)
