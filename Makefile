@@ -52,13 +52,17 @@ audit: $(STAMP)
 
 ## make load: load test on 127.0.0.1: its own PostgreSQL database and redis-server, gunicorn and a
 ## Celery worker, locust for 60 s
-## (board, opportunity list API, board moves); fails on any error; p50/p95 into BENCHMARKS.md
+## (board, opportunity list API, board moves); fails on any error; p50/p95 into BENCHMARKS.md.
+## LOAD_NODES=2: two gunicorn instances and two workers (ports LOAD_PORT and LOAD_PORT+1), requests
+## sent to each in turn; LOAD_NODES=1,2: one run with each, compared in BENCHMARKS.md
 LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_load
 LOAD_PORT ?= 8790
+LOAD_REDIS_PORT ?= 0
+LOAD_NODES ?= 1
 LOAD_USERS ?= 8
 LOAD_DURATION ?= 60
 load: $(STAMP)
-	$(BIN)/python -m loadtest.run --database-url $(LOAD_DATABASE_URL) --port $(LOAD_PORT) --users $(LOAD_USERS) --duration $(LOAD_DURATION)
+	$(BIN)/python -m loadtest.run --database-url $(LOAD_DATABASE_URL) --port $(LOAD_PORT) --redis-port $(LOAD_REDIS_PORT) --nodes $(LOAD_NODES) --users $(LOAD_USERS) --duration $(LOAD_DURATION)
 
 ## make worker: a Celery worker with the beat scheduler, against REDIS_URL
 worker: $(STAMP)

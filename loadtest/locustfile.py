@@ -3,6 +3,10 @@
 Each simulated user logs in through the real login form, then keeps opening the board, listing
 deals through the API with a token (as an integration would) and moving cards on the board, each
 user on its own deals so no move is refused as stale. Any non-2xx answer is a failure.
+
+With several instances (``LOAD_HOSTS``, comma-separated base URLs, from ``--nodes``), each request
+goes to the next instance in turn, as a round-robin load balancer would send it: a user logs in on
+one and its session cookie is used on all of them.
 """
 
 import itertools
@@ -14,6 +18,7 @@ USERNAME = os.environ.get("LOAD_USERNAME", "manager")
 PASSWORD = os.environ.get("LOAD_PASSWORD", "crm-demo-manager")
 TOKEN = os.environ["LOAD_API_TOKEN"]
 USERS = int(os.environ.get("LOAD_USERS", "8"))
+HOSTS = [h for h in os.environ.get("LOAD_HOSTS", "").split(",") if h]
 _next_index = itertools.count()
 
 
@@ -22,6 +27,10 @@ class SalesUser(HttpUser):
 
     def on_start(self):
         self.index = next(_next_index) % USERS
+        # Each user starts on another instance, then takes the next one for every request.
+        hosts = HOSTS or [self.host]
+        self.nodes = itertools.cycle(hosts[self.index % len(hosts) :] + hosts[: self.index % len(hosts)])
+        self.next_node()
         self.api = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}
         self.client.get("/login/", name="login form")
         with self.client.post(
@@ -46,16 +55,22 @@ class SalesUser(HttpUser):
         self.deals = {d["id"]: {"stage": d["stage"], "version": d["version"]} for d in mine}
         self.cycle = itertools.cycle(sorted(self.deals))
 
+    def next_node(self):
+        self.client.base_url = next(self.nodes)
+
     @task(3)
     def board(self):
+        self.next_node()
         self.client.get("/pipeline/", name="board")
 
     @task(3)
     def opportunity_list_api(self):
+        self.next_node()
         self.client.get("/api/v1/opportunities/", headers=self.api, name="API: opportunity list")
 
     @task(2)
     def move(self):
+        self.next_node()
         pk = next(self.cycle)
         deal = self.deals[pk]
         stages = self.open_stages

@@ -11,6 +11,12 @@
 4. stops everything, prints requests, failures, p50 and p95 per request type, writes them into
    the "Load test" section of BENCHMARKS.md (``--no-markdown`` to skip) and fails if any request
    failed.
+
+``--nodes 2`` runs two gunicorn instances (``--port`` and the next port) and two Celery workers
+against the one database and the one Redis; locust sends each request to the next instance in turn
+(round-robin, as a load balancer would), so a user's session is used on both. ``--nodes 1,2`` runs
+the load once with one instance and once with two, one after the other on the same data, and writes
+both, with their ratios, into the "Two web instances" section of BENCHMARKS.md.
 """
 
 import argparse
@@ -34,6 +40,8 @@ BIN = Path(sys.executable).parent
 BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
 START, END = "<!-- load:results:start -->", "<!-- load:results:end -->"
 SECTION_TITLE = "## Load test"
+NODES_START, NODES_END = "<!-- load:nodes:start -->", "<!-- load:nodes:end -->"
+NODES_TITLE = "## Load test: two web instances"
 ENDPOINTS = ("board", "API: opportunity list", "board: move a card")
 
 
@@ -73,12 +81,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_redis(workdir: str) -> tuple[subprocess.Popen, int]:
-    """A throw-away in-memory redis-server on a free 127.0.0.1 port, for the broker and the cache."""
+def start_redis(workdir: str, port: int = 0) -> tuple[subprocess.Popen, int]:
+    """A throw-away in-memory redis-server on 127.0.0.1 (``port``, or a free one), for the broker and the cache."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise SystemExit("The load test needs redis-server (apt-get install redis-server).")
-    port = free_port()
+    port = port or free_port()
     process = subprocess.Popen(  # noqa: S603 (our own arguments)
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         cwd=workdir,
@@ -123,13 +131,27 @@ def read_stats(path: Path) -> list[dict]:
         ]
 
 
-def markdown(stats: list[dict], *, users: int, duration: int, deals: int, workers: int) -> str:
-    when = datetime.date.today().isoformat()
+def _ordered(stats: list[dict]) -> list[dict]:
     rows = [r for r in stats if r["name"] in ENDPOINTS or r["name"] == "Aggregated"]
     rows.sort(key=lambda r: (r["name"] == "Aggregated", ENDPOINTS.index(r["name"]) if r["name"] in ENDPOINTS else 0))
+    return rows
+
+
+def _servers(workers: int, nodes: int) -> str:
+    if nodes == 1:
+        return f"gunicorn ({workers} workers), PostgreSQL, Redis and one Celery worker (side effects)"
+    return (
+        f"{nodes} gunicorn instances ({workers} workers each, requests sent to each in turn), PostgreSQL, "
+        f"Redis and {nodes} Celery workers (side effects)"
+    )
+
+
+def markdown(stats: list[dict], *, users: int, duration: int, deals: int, workers: int, nodes: int = 1) -> str:
+    when = datetime.date.today().isoformat()
+    rows = _ordered(stats)
     lines = [
         f"Measured {when} with `make load` on {platform.machine()} ({os.cpu_count()} CPUs, shared by everything "
-        f"here): gunicorn ({workers} workers), PostgreSQL, Redis and one Celery worker (side effects) on "
+        f"here): {_servers(workers, nodes)} on "
         f"127.0.0.1, the demo data with {deals:,} deals, {users} simulated "
         f"users for {duration} s (each waits 0.5–1.5 s between requests; the board and the API list three times "
         "as often as a move). Times are end to end over loopback, in milliseconds (locust rounds them to two "
@@ -146,39 +168,163 @@ def markdown(stats: list[dict], *, users: int, duration: int, deals: int, worker
     return "\n".join(lines)
 
 
-def write_section(body: str, path: Path = BENCHMARKS_MD) -> None:
-    """Replace what is between the load-test markers; add the section at the end if it is missing."""
+def comparison_markdown(runs: dict[int, list[dict]], *, users: int, duration: int, deals: int, workers: int) -> str:
+    """One table for the runs with 1 and with N instances: p95 and throughput of each, and their ratios."""
+    when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    counts = sorted(runs)
+    base = {r["name"]: r for r in runs[counts[0]]}
+    header = ["request"] + [f"p95 ms, {n} instance{'s' if n > 1 else ''}" for n in counts]
+    header += [f"p95 ratio {n}/{counts[0]}" for n in counts[1:]] + [f"req/s, {n}" for n in counts]
+    header += [f"errors, {n}" for n in counts]
+    lines = [
+        f"Measured {when} with `make load LOAD_NODES=1,2`, one run after the other on the same data, on "
+        f"{platform.machine()} ({os.cpu_count()} CPUs, shared by everything here, the load generator "
+        f"included): gunicorn with {workers} workers per instance and one Celery worker per instance, one "
+        f"PostgreSQL database and one Redis; the demo data with {deals:,} deals; {users} simulated users "
+        f"for {duration} s each run. With two instances locust sends each request to the next one in turn, "
+        "so every session is used on both. A p95 ratio below 1 means faster with more instances.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|---|" + "---:|" * (len(header) - 1),
+    ]
+    for row in _ordered(runs[counts[0]]):
+        name = row["name"]
+        others = [next((r for r in runs[n] if r["name"] == name), None) for n in counts]
+        cells = ["all requests" if name == "Aggregated" else name]
+        cells += [f"{o['p95']:.0f}" if o else "–" for o in others]
+        cells += [f"{o['p95'] / base[name]['p95']:.2f}" if o and base[name]["p95"] else "–" for o in others[1:]]
+        cells += [f"{o['rps']:.1f}" if o else "–" for o in others]
+        cells += [str(o["failures"]) if o else "–" for o in others]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_section(
+    body: str,
+    path: Path = BENCHMARKS_MD,
+    *,
+    markers: tuple[str, str] = (START, END),
+    title: str = SECTION_TITLE,
+    intro: str = (
+        "`make load` (see the README) drives the real server the way people use it: "
+        "log in, open the board, list deals through the API, move cards. It fails on any error."
+    ),
+) -> None:
+    """Replace what is between the section's markers; add the section at the end if it is missing."""
+    start, end = markers
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    block = f"{START}\n{body}\n{END}"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
+    block = f"{start}\n{body}\n{end}"
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        after = rest.split(end, 1)[1]
         text = before + block + after
     else:
-        intro = (
-            f"\n{SECTION_TITLE}\n\n`make load` (see the README) drives the real server the way people use it: "
-            "log in, open the board, list deals through the API, move cards. It fails on any error.\n\n"
-        )
-        text = text.rstrip("\n") + "\n" + intro + block + "\n"
+        text = text.rstrip("\n") + f"\n\n{title}\n\n{intro}\n\n" + block + "\n"
     path.write_text(text, encoding="utf-8")
+
+
+def node_counts(value: str) -> list[int]:
+    """``--nodes``: ``1``, ``2`` or ``1,2`` (one run per count, in that order)."""
+    try:
+        counts = [int(part) for part in value.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {value!r}") from None
+    if not counts or any(n < 1 or n > 8 for n in counts):
+        raise argparse.ArgumentTypeError("each count must be between 1 and 8")
+    return counts
+
+
+def run_load(args, env: dict, token: str, nodes: int, tmp: str) -> tuple[list[dict], int]:
+    """One load run against ``nodes`` gunicorn instances and Celery workers: locust's stats and its exit code."""
+    ports = [args.port + i for i in range(nodes)]
+    redis, redis_port = start_redis(tmp, args.redis_port)
+    served = {**env, "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
+    hosts = [f"http://127.0.0.1:{port}" for port in ports]
+    print(f"=== redis-server on 127.0.0.1:{redis_port}, {nodes} Celery worker(s), gunicorn on {', '.join(hosts)}")
+    processes = [redis]
+    worker_logs = []
+    try:
+        for i, port in enumerate(ports):
+            worker_logs.append(Path(tmp) / f"worker{i}-{nodes}.log")
+            processes.append(
+                subprocess.Popen(  # noqa: S603 (our own arguments)
+                    [str(BIN / "celery"), "-A", "crm", "worker", "--concurrency", "1", "--loglevel", "WARNING"]
+                    + ["-n", f"load{i}@%h", "--logfile", str(worker_logs[-1])],
+                    cwd=ROOT,
+                    env=served,
+                    stdout=subprocess.DEVNULL,
+                )
+            )
+            processes.append(
+                subprocess.Popen(  # noqa: S603 (our own arguments)
+                    [str(BIN / "gunicorn"), "crm.wsgi:application", "--bind", f"127.0.0.1:{port}"]
+                    + ["--workers", str(args.workers), "--timeout", "60", "--log-level", "warning"],
+                    cwd=ROOT,
+                    env=served,
+                )
+            )
+        for host in hosts:
+            wait_for(f"{host}/login/", timeout=300)  # a busy machine starts gunicorn slowly
+        prefix = Path(tmp) / f"load{nodes}"
+        print(f"=== locust: {args.users} users for {args.duration} s", flush=True)
+        locust = subprocess.run(  # noqa: S603 (our own arguments)
+            [str(BIN / "locust"), "-f", str(ROOT / "loadtest" / "locustfile.py"), "--headless"]
+            + ["--host", hosts[0], "-u", str(args.users), "-r", str(args.spawn_rate)]
+            + ["--run-time", f"{args.duration}s", "--stop-timeout", "10", "--csv", str(prefix)]
+            + ["--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "1"],
+            cwd=ROOT,
+            env={**env, "LOAD_API_TOKEN": token, "LOAD_USERS": str(args.users), "LOAD_HOSTS": ",".join(hosts)},
+            timeout=args.duration + 120,
+        )
+        stats = read_stats(prefix.with_name(f"load{nodes}_stats.csv"))
+        errors = [line for log in worker_logs for line in log.read_text().splitlines() if "ERROR" in line]
+        if errors:
+            print("The Celery workers logged errors:", *errors[:20], sep="\n")
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    return stats, locust.returncode
+
+
+def verdict(stats: list[dict], returncode: int) -> str | None:
+    """Why a run failed, or None."""
+    total = next((r for r in stats if r["name"] == "Aggregated"), None)
+    missing = [name for name in ENDPOINTS if not any(r["name"] == name and r["requests"] for r in stats)]
+    failed = sum(r["failures"] for r in stats if r["name"] != "Aggregated")
+    if total is None or missing or failed or returncode != 0:
+        return f"{failed} failed requests, endpoints never requested: {missing}, locust exit {returncode}"
+    return None
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/crm_load")
-    parser.add_argument("--port", type=int, default=8790)
+    parser.add_argument("--port", type=int, default=8790, help="the first instance's port (then +1, +2…)")
+    parser.add_argument("--nodes", type=node_counts, default=[1], help="gunicorn instances: 1, 2, or 1,2 to compare")
+    parser.add_argument("--redis-port", type=int, default=0, help="its redis-server's port (default: a free one)")
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--spawn-rate", type=float, default=4)
     parser.add_argument("--duration", type=int, default=60, help="seconds of load")
     parser.add_argument("--deals", type=int, default=2000, help="deals in the demo data")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers per instance")
     parser.add_argument("--no-markdown", action="store_true", help="do not update BENCHMARKS.md")
     parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument(
+        "--reuse-database",
+        action="store_true",
+        help="load a database a --keep-database run left (seeding takes long on a busy machine)",
+    )
     args = parser.parse_args(argv)
 
     database_name(args.database_url)
-    if not port_is_free(args.port):
-        raise SystemExit(f"Port {args.port} on 127.0.0.1 is taken: choose another with --port / LOAD_PORT.")
+    for port in range(args.port, args.port + max(args.nodes)):
+        if not port_is_free(port):
+            raise SystemExit(f"Port {port} on 127.0.0.1 is taken: choose another with --port / LOAD_PORT.")
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")}
     env.update(
         DATABASE_URL=args.database_url,
@@ -192,13 +338,13 @@ def main(argv=None) -> int:
     )
     python = str(BIN / "python")
     print(f"=== database {database_name(args.database_url)}: migrate, demo data with {args.deals} deals", flush=True)
-    recreate_database(args.database_url)
+    if not args.reuse_database:
+        recreate_database(args.database_url)
+    runs: dict[int, list[dict]] = {}
+    failures: list[str] = []
     try:
-        for command in (
-            ["compilemessages_py"],
-            ["migrate", "--noinput", "-v0"],
-            ["seed_demo", "--deals", str(args.deals)],
-        ):
+        setup = [["compilemessages_py"], ["migrate", "--noinput", "-v0"], ["seed_demo", "--deals", str(args.deals)]]
+        for command in setup[:1] if args.reuse_database else setup:
             subprocess.run(  # noqa: S603 (our own arguments)
                 [python, "manage.py", *command], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
             )
@@ -214,50 +360,23 @@ def main(argv=None) -> int:
             text=True,
         ).stdout.strip()
 
-        base = f"http://127.0.0.1:{args.port}"
         with tempfile.TemporaryDirectory() as tmp:
-            redis, redis_port = start_redis(tmp)
-            served = {**env, "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
-            print(f"=== redis-server on 127.0.0.1:{redis_port}, a Celery worker, gunicorn on {base}", flush=True)
-            worker_log = Path(tmp) / "worker.log"
-            worker = subprocess.Popen(  # noqa: S603 (our own arguments)
-                [str(BIN / "celery"), "-A", "crm", "worker", "--concurrency", "1", "--loglevel", "WARNING"]
-                + ["--logfile", str(worker_log)],
-                cwd=ROOT,
-                env=served,
-                stdout=subprocess.DEVNULL,
-            )
-            server = subprocess.Popen(  # noqa: S603 (our own arguments)
-                [str(BIN / "gunicorn"), "crm.wsgi:application", "--bind", f"127.0.0.1:{args.port}"]
-                + ["--workers", str(args.workers), "--timeout", "60", "--log-level", "warning"],
-                cwd=ROOT,
-                env=served,
-            )
-            try:
-                wait_for(f"{base}/login/")
-                prefix = Path(tmp) / "load"
-                print(f"=== locust: {args.users} users for {args.duration} s", flush=True)
-                locust = subprocess.run(  # noqa: S603 (our own arguments)
-                    [str(BIN / "locust"), "-f", str(ROOT / "loadtest" / "locustfile.py"), "--headless"]
-                    + ["--host", base, "-u", str(args.users), "-r", str(args.spawn_rate)]
-                    + ["--run-time", f"{args.duration}s", "--stop-timeout", "10", "--csv", str(prefix)]
-                    + ["--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "1"],
-                    cwd=ROOT,
-                    env={**env, "LOAD_API_TOKEN": token, "LOAD_USERS": str(args.users)},
-                    timeout=args.duration + 120,
+            for nodes in args.nodes:
+                stats, returncode = run_load(args, env, token, nodes, tmp)
+                runs[nodes] = stats
+                print(
+                    markdown(
+                        stats,
+                        users=args.users,
+                        duration=args.duration,
+                        deals=args.deals,
+                        workers=args.workers,
+                        nodes=nodes,
+                    )
                 )
-                stats = read_stats(prefix.with_name("load_stats.csv"))
-                errors = [line for line in worker_log.read_text().splitlines() if "ERROR" in line]
-                if errors:
-                    print("The Celery worker logged errors:", *errors[:20], sep="\n")
-            finally:
-                for process in (server, worker, redis):
-                    process.terminate()
-                for process in (server, worker, redis):
-                    try:
-                        process.wait(timeout=30)
-                    except subprocess.TimeoutExpired:
-                        process.kill()
+                problem = verdict(stats, returncode)
+                if problem:
+                    failures.append(f"{nodes} instance(s): {problem}")
     finally:
         if not args.keep_database:
             import psycopg2
@@ -269,16 +388,27 @@ def main(argv=None) -> int:
                 cursor.execute(f'DROP DATABASE IF EXISTS "{database_name(args.database_url)}" WITH (FORCE)')
             conn.close()
 
-    body = markdown(stats, users=args.users, duration=args.duration, deals=args.deals, workers=args.workers)
-    print(body)
-    total = next((r for r in stats if r["name"] == "Aggregated"), None)
-    missing = [name for name in ENDPOINTS if not any(r["name"] == name and r["requests"] for r in stats)]
-    failed = sum(r["failures"] for r in stats if r["name"] != "Aggregated")
-    if total is None or missing or failed or locust.returncode != 0:
-        print(f"FAIL: {failed} failed requests, endpoints never requested: {missing}, locust exit {locust.returncode}")
+    if failures:
+        print("FAIL:", *failures, sep="\n")
         return 1
-    if not args.no_markdown:
-        write_section(body)
+    if args.no_markdown:
+        return 0
+    figures = {"users": args.users, "duration": args.duration, "deals": args.deals, "workers": args.workers}
+    if len(runs) > 1:
+        body = comparison_markdown(runs, **figures)
+        print(body)
+        write_section(
+            body,
+            markers=(NODES_START, NODES_END),
+            title=NODES_TITLE,
+            intro=(
+                "`make load LOAD_NODES=1,2 LOAD_USERS=50` (see the README): the same load against one gunicorn "
+                "instance, then against two sharing one PostgreSQL and one Redis. It fails on any error."
+            ),
+        )
+        print(f"Written to {BENCHMARKS_MD.relative_to(ROOT)} ({NODES_TITLE}).")
+    elif args.nodes == [1]:
+        write_section(markdown(runs[1], **figures))
         print(f"Written to {BENCHMARKS_MD.relative_to(ROOT)} ({SECTION_TITLE}).")
     return 0
 
