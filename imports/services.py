@@ -26,8 +26,8 @@ from accounts.permissions import ChangeNotAllowed
 from core.exceptions import ValidationError
 from core.outbox import registered_task
 
-from .fields import CellError, auto_mapping, fields_for, mapping_errors
-from .importers import IMPORTERS, RowError
+from .fields import FRACTION, PERCENT, CellError, auto_mapping, fields_for, mapping_errors, probability_scale
+from .importers import CREATE_ORGANIZATIONS, IMPORTERS, RowError
 from .models import ImportJob, ImportKind
 from .readers import Table, read_table
 
@@ -93,6 +93,14 @@ def _import_row(importer, row: dict, line: int, mapping: dict, labels: dict) -> 
         if spec.required and values[spec.name] in ("", None):
             errors.append((header, _("This value is required.")))
     if errors:
+        # Report every error of the row at once: the cells that could not be read, and what the
+        # importer would refuse in the rest of the row.
+        check = getattr(importer, "check", None)
+        if check is not None:
+            with transaction.atomic():  # a check may create a missing lost reason: keep nothing
+                more = check(values)  # only the cells that could be read
+                transaction.set_rollback(True)
+            errors += [(mapping.get(k) or str(labels.get(k, k)), str(m)) for k, m in more.items()]
         return RowOutcome(line, REJECTED, errors)
     importer.notes = []
     try:
@@ -120,18 +128,27 @@ def import_rows(
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
     defaults: dict | None = None,
+    value_mapping: dict | None = None,
+    options: dict | None = None,
 ) -> ImportResult:
     """Import every row of ``table``; each row commits (or fails) on its own.
 
     With ``dry_run`` the whole run happens in a transaction that is rolled back: the preview shows
     exactly what the real run would do, duplicates within the file included. ``defaults`` gives
-    values (as text, like cells) for rows whose cell is empty or whose field is not mapped.
+    values (as text, like cells) for rows whose cell is empty or whose field is not mapped;
+    ``value_mapping`` what the file's stages, statuses and lost reasons mean (``imports.values``);
+    ``options`` whether missing organizations and contacts are created and how probabilities are
+    written (see :func:`import_options`).
     """
     errors = mapping_errors(kind, mapping, table.headers, defaults)
     if errors:
         raise ValidationError(errors)
     importer = IMPORTERS[kind](user=user)
     importer.defaults = defaults or {}
+    if kind == ImportKind.OPPORTUNITY:
+        importer.value_mapping = value_mapping or {}
+        importer.options = import_options(kind, table, mapping, options)
+        importer.probability_scale = importer.options["probability_scale"]
     labels = {spec.name: spec.label for spec in fields_for(kind)}
     result = ImportResult()
     total = len(table.rows)
@@ -149,6 +166,19 @@ def import_rows(
     else:
         run()
     return result
+
+
+def import_options(kind: str, table: Table, mapping: dict, options: dict | None) -> dict:
+    """The options of a run, with the probability scale decided from the file when not chosen."""
+    options = dict(options or {})
+    if kind == ImportKind.OPPORTUNITY:
+        if options.get("probability_scale") not in (PERCENT, FRACTION):
+            column = mapping.get("probability")
+            values = [row.get(column, "") for row in table.rows] if column else []
+            options["probability_scale"] = probability_scale(values)
+            options["probability_detected"] = True
+        options.setdefault("create", CREATE_ORGANIZATIONS)
+    return options
 
 
 def rejected_rows_csv(table: Table, result: ImportResult) -> bytes:

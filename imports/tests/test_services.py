@@ -72,7 +72,7 @@ def test_auto_mapping_matches_english_italian_and_sloppy_headers():
         "organization": "Account",
         "stage": "Deal stage",
         "amount": "Importo",
-        "closed_at": "Close date",
+        "close_date": "Close date",
     }
 
 
