@@ -201,6 +201,7 @@ class ProductImporter(Importer):
 
 
 CREATE_ORGANIZATIONS, CREATE_BOTH, CREATE_NOTHING = "organizations", "both", "none"
+CREATE_CHOICES = (CREATE_ORGANIZATIONS, CREATE_BOTH, CREATE_NOTHING)
 _EMAIL_IN_TEXT = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 
 
@@ -383,8 +384,14 @@ class OpportunityImporter(Importer):
         if contact is None:
             contact = contacts.filter(external_id=text).order_by("pk").first()
         if contact is None and name:
-            for candidate in contacts.filter(last_name__icontains=name.split()[-1]).order_by("pk"):
-                if name_key(candidate.full_name) == name_key(name):
+            # The same name at another organization is another person.
+            org_name = name_key(data.get("organization", ""))
+            candidates = contacts.filter(last_name__icontains=name.split()[-1]).select_related("organization")
+            for candidate in candidates.order_by("pk"):
+                same_org = (
+                    not org_name or candidate.organization is None or name_key(candidate.organization.name) == org_name
+                )
+                if name_key(candidate.full_name) == name_key(name) and same_org:
                     contact = candidate
                     break
         if contact is not None:
@@ -392,7 +399,7 @@ class OpportunityImporter(Importer):
         if self.create != CREATE_BOTH or not (name or email):
             errors["contact"] = _("There is no contact %(name)s.") % {"name": text}
             return None
-        key = email or f"{name_key(name)}|{org.pk if org else ''}"
+        key = email or f"{name_key(name)}|{name_key(data.get('organization', ''))}"
         if key in self.created_contacts:  # named again further down the file
             return Contact.objects.get(pk=self.created_contacts[key])
         first, _sep, last = name.rpartition(" ") if " " in name else ("", "", name)
