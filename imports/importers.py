@@ -288,14 +288,16 @@ class OpportunityImporter(Importer):
 
     def _stage(self, data, deal, errors):
         """The deal's stage from the row's pipeline, stage and status cells (None: keep the deal's,
-        or the first open stage of the pipeline for a new deal) and the pipeline it is in."""
+        or the first open stage of the pipeline for a new deal) and the pipeline it is in.
+
+        A cell that means nothing records its error and the checks go on with what is known, so
+        the row reports the lost reason it would be refused for too."""
         pipeline = None
         if "pipeline" in data:
             try:
                 pipeline = self._value("pipeline", data)
             except RowError as exc:
                 errors.update(exc.errors)
-                return None, None
         named = pipeline
         if pipeline is None and self.defaults.get("pipeline"):
             pipeline = self.catalogue.pipeline_named(self.defaults["pipeline"])
@@ -308,8 +310,7 @@ class OpportunityImporter(Importer):
                 stage = self._value("stage", data, pipeline=pipeline)
             except RowError as exc:
                 errors.update(exc.errors)
-                return None, pipeline
-            if stage.pipeline_id != pipeline.pk:
+            if stage is not None and stage.pipeline_id != pipeline.pk:
                 if named is None and chosen:  # the user's mapping names a stage of another pipeline
                     pipeline = stage.pipeline
                 else:
@@ -318,14 +319,13 @@ class OpportunityImporter(Importer):
                         "other": stage.pipeline,
                         "pipeline": pipeline,
                     }
-                    return None, pipeline
+                    stage = None
         status = None
         if "status" in data:
             try:
                 status = self._value("status", data)
             except RowError as exc:
                 errors.update(exc.errors)
-                return None, pipeline
         if status in (WON, LOST) and (stage is None or stage.kind != status):
             # Pipedrive keeps a won or lost deal in the last stage it reached: the status decides.
             if stage is not None:
@@ -336,13 +336,11 @@ class OpportunityImporter(Importer):
                     "pipeline": pipeline,
                     "status": STATUS_LABELS[status],
                 }
-                return None, pipeline
         elif status == OPEN and stage is not None and not stage.is_open:
             errors["status"] = _("The status says open but the stage %(stage)s is %(kind)s.") % {
                 "stage": stage.display_name,
                 "kind": stage.get_kind_display().lower(),
             }
-            return None, pipeline
         elif status == OPEN and stage is None and (deal is None or not deal.stage.is_open or named):
             stage = self.catalogue.stage_of_kind(pipeline, OPEN)
         if stage is None and named is not None and (deal is None or deal.pipeline_id != named.pk):
