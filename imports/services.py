@@ -333,7 +333,7 @@ def import_job_set_values(*, job: ImportJob, values: dict, save_as: str = "") ->
     """Record what values of the file mean: ``{name: {value: target}}``, a target being a
     pipeline, stage or lost reason id, a status (open, won, lost), or ``SKIP`` to leave that
     value's rows out (each says why). An empty target forgets the choice."""
-    if job.kind != ImportKind.OPPORTUNITY:
+    if job.kind != ImportKind.OPPORTUNITY and values:
         raise ValidationError({"values": _("Only deals have values to map.")})
     if not isinstance(values, dict):
         raise ValidationError({"values": _("Send an object of fields, each an object of value → target.")})
