@@ -477,12 +477,20 @@ class OpportunityImporter(Importer):
         if "close_date" in data:
             data.setdefault("closed_at" if closed else "expected_close_date", data["close_date"])
         if "probability" in data:
+            number = data["probability"] * 100 if self.probability_scale == FRACTION else data["probability"]
+            data["probability"] = int(number.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
             if closed:
-                self.notes.append(_("probability from the file not kept: a closed deal is 0 or 100 %"))
+                final = stage if stage is not None else deal.stage
+                if data["probability"] != final.probability:
+                    self.notes.append(
+                        _("probability %(value)s %% not kept: a %(status)s deal is %(fixed)s %%")
+                        % {
+                            "value": data["probability"],
+                            "status": STATUS_LABELS[final.kind],
+                            "fixed": final.probability,
+                        }
+                    )
                 data.pop("probability")
-            else:
-                number = data["probability"] * 100 if self.probability_scale == FRACTION else data["probability"]
-                data["probability"] = int(number.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
         fields = {
             key: data[key]

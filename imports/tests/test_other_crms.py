@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from contacts.models import Contact, Organization
@@ -19,6 +20,7 @@ from imports.services import (
     import_job_set_mapping,
     import_job_set_values,
     import_job_start,
+    import_job_values,
     import_preview,
     import_run,
 )
@@ -357,3 +359,53 @@ def test_probabilities_in_either_scale_are_detected_per_file(
     assert "stage" in refused.value.message_dict
     run_job(job, django_capture_on_commit_callbacks)
     assert Opportunity.objects.get(name="Deal 0").probability == stored
+
+
+def test_the_pages_block_run_until_every_value_is_mapped(client, crm_admin, owners, django_capture_on_commit_callbacks):
+    client.force_login(crm_admin)
+    with open(DATA / "hubspot_deals.csv", "rb") as handle:
+        response = client.post(reverse("imports:start"), {"kind": "opportunity", "file": handle})
+    job = ImportJob.objects.get()
+    page = client.get(response.url).content.decode()
+    assert '<option value="Close Date" selected>' in page and 'name="create"' in page
+    mapping = {**job.mapping, "create": "both", "save_as": "HubSpot deals"}
+    assert client.post(job.get_absolute_url(), mapping).status_code == 302
+    assert ImportMapping.objects.filter(name="HubSpot deals").exists()
+
+    preview = client.get(reverse("imports:preview", args=[job.pk])).content.decode()
+    assert 'data-unknown="8"' in preview and preview.count("data-unknown-value") == 8
+    assert "disabled" in preview.split('id="run-form"')[1].split("</button>")[0]
+    assert "Probabilities are read as 0–1: 0.25 is 25 %." in preview
+    with django_capture_on_commit_callbacks():
+        refused = client.post(reverse("imports:run", args=[job.pk]))
+    assert refused.status_code == 302 and ImportJob.objects.get().status == "uploaded"
+
+    # The values form lists every value in the order of the file; fill in the unknown ones.
+    found = {}
+    html_rows = preview.split('id="value-mapping"')[1]
+    stages = {"Contract Sent": "In negotiation", "Appointment Scheduled": "New", "Qualified To Buy": "Qualifying"}
+    stages |= {"Presentation Scheduled": "Demo scheduled", "Decision Maker Bought-In": "Pending commitment"}
+    listed, _unknown = import_job_values(job)
+    for field, entries in listed.items():
+        for index, (value, target, _rows) in enumerate(entries):
+            name = f"{field}-{index}"
+            assert f'name="{name}"' in html_rows
+            if field == "stage":
+                found[name] = sales_stage(stages[value]) if value in stages else str(target.pk)
+            elif field == "lost_reason":
+                found[name] = {"Budget cut": reason("No budget"), "Chose competitor": reason("Chose a competitor")}.get(
+                    value, SKIP
+                )
+            elif field == "pipeline":
+                found[name] = str(target.pk)
+    assert client.post(reverse("imports:values", args=[job.pk]), found).status_code == 302
+    preview = client.get(reverse("imports:preview", args=[job.pk])).content.decode()
+    assert 'data-unknown="0"' in preview
+    assert "disabled" not in preview.split('id="run-form"')[1].split("</button>")[0]
+    with django_capture_on_commit_callbacks():
+        client.post(reverse("imports:run", args=[job.pk]))
+    import_run(job_id=job.pk)
+    result = client.get(job.get_absolute_url()).content.decode()
+    assert 'data-count="created">19<' in result and 'data-count="rejected">1' in result
+    assert "9 open, 6 won, 4 lost" in result
+    assert "Closed Lost Reason</strong>: Timing: not this year is set to “skip”" in result
