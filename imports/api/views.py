@@ -15,6 +15,7 @@ matched only against the records the author may see (``visible_to``) and written
 services, which check ``editable_by``.
 """
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -229,7 +230,7 @@ class ImportJobViewSet(mixins.ListModelMixin, CrmViewSet):
 
     def _uploaded(self, job) -> ImportJob:
         if job.status != ImportJob.Status.UPLOADED:
-            raise Conflict("This import has already been started: upload the file again to change it.")
+            raise Conflict(_("This import has already been started: upload the file again to change it."))
         return job
 
     @extend_schema(

@@ -376,6 +376,13 @@ def test_the_pages_block_run_until_every_value_is_mapped(client, crm_admin, owne
     assert 'data-unknown="8"' in preview and preview.count("data-unknown-value") == 8
     assert "disabled" in preview.split('id="run-form"')[1].split("</button>")[0]
     assert "Probabilities are read as 0–1: 0.25 is 25 %." in preview
+    crm_admin.language = "it"
+    crm_admin.save(update_fields=["language"])
+    italian = client.get(reverse("imports:preview", args=[job.pk])).content.decode()
+    assert "Valori del file" in italian and "8 valori da associare" in italian and "da associare</span>" in italian
+    assert "Associa o salta ogni valore del file qui sopra prima di importare." in italian
+    crm_admin.language = "en"
+    crm_admin.save(update_fields=["language"])
     with django_capture_on_commit_callbacks():
         refused = client.post(reverse("imports:run", args=[job.pk]))
     assert refused.status_code == 302 and ImportJob.objects.get().status == "uploaded"
