@@ -365,8 +365,8 @@ class OpportunityImporter(Importer):
             return reason, "" if same else data["lost_reason"][:300]
         reason = self.catalogue.reason_named(LOST_REASON_DEFAULT)
         if reason is None:
+            # Not cached: a row that fails after this rolls the new reason back with it.
             reason, _created = LostReason.objects.get_or_create(name=LOST_REASON_DEFAULT, defaults={"order": 99})
-            self.catalogue.reasons[reason.pk] = reason
         self.notes.append(_("no lost reason in the file: %(reason)s") % {"reason": reason})
         return reason, ""
 

@@ -416,3 +416,21 @@ def test_the_pages_block_run_until_every_value_is_mapped(client, crm_admin, owne
     assert 'data-count="created">19<' in result and 'data-count="rejected">1' in result
     assert "9 open, 6 won, 4 lost" in result
     assert "Closed Lost Reason</strong>: Timing: not this year is set to “skip”" in result
+
+
+def test_a_refused_row_does_not_leave_the_next_one_a_lost_reason_rolled_back(crm_admin, owners):
+    from imports.readers import read_table
+    from imports.services import import_rows
+
+    LostReason.objects.filter(name="Not recorded").delete()
+    text = "Deal,Company,Status,Owner\nUno,Alfa srl,lost,Nobody\nDue,Alfa srl,lost,Marco Ferri\n"
+    table = read_table(text.encode(), "d.csv")
+    result = import_rows(
+        kind=ImportKind.OPPORTUNITY,
+        table=table,
+        mapping=auto_mapping(ImportKind.OPPORTUNITY, table.headers),
+        user=crm_admin,
+    )
+    assert [o.action for o in result.outcomes] == ["rejected", "created"]
+    assert result.outcomes[0].errors == [("Owner", "There is no user Nobody.")]
+    assert Opportunity.objects.get(name="Due").lost_reason.name == "Not recorded"
