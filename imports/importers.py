@@ -302,6 +302,9 @@ class OpportunityImporter(Importer):
         if pipeline is None and self.defaults.get("pipeline"):
             pipeline = self.catalogue.pipeline_named(self.defaults["pipeline"])
         pipeline = pipeline or (deal.pipeline if deal is not None else self.catalogue.default_pipeline)
+        if pipeline is None:
+            errors["pipeline"] = _("There is no pipeline yet: create one first.")
+            return None, None
 
         stage = None
         if "stage" in data:

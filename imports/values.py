@@ -89,6 +89,8 @@ class ValueCatalogue:
 
     def stage_named(self, value: str, pipeline: Pipeline) -> Stage | None:
         """A stage of ``pipeline`` by name, else the stage of the outcome the name says."""
+        if pipeline is None:  # no pipeline at all yet
+            return None
         key = name_key(value)
         stages = self.stage_order.get(pipeline.pk, [])
         found = next((s for s in stages if key in _keys(s.name, s.display_name)), None)

@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DATA = Path(__file__).parent / "data"
 
 
-def test_a_hubspot_export_is_mapped_previewed_and_run(page, live_server, login, crm_admin, screenshot):
+def test_a_hubspot_export_is_mapped_previewed_and_run(page, live_server, login, crm_admin, stages, screenshot):
     UserFactory(username="mferri", first_name="Marco", last_name="Ferri")
     UserFactory(username="gbianchi", first_name="Giulia", last_name="Bianchi")
     app.conf.task_always_eager = False  # the test plays the worker
@@ -37,7 +37,7 @@ def test_a_hubspot_export_is_mapped_previewed_and_run(page, live_server, login, 
     assert "0–1" in page.locator("#probability-scale").inner_text()
     screenshot(page, "import-crm-values-to-map")
 
-    stages = {
+    stage_labels = {
         "Contract Sent": "Sales pipeline › In negotiation",
         "Appointment Scheduled": "Sales pipeline › New",
         "Qualified To Buy": "Sales pipeline › Qualifying",
@@ -48,8 +48,8 @@ def test_a_hubspot_export_is_mapped_previewed_and_run(page, live_server, login, 
     for row in page.locator("[data-values] tr[data-unknown-value]").all():
         value = row.locator("label").inner_text()
         select = row.locator("select")
-        if value in stages:
-            select.select_option(label=stages[value])
+        if value in stage_labels:
+            select.select_option(label=stage_labels[value])
         elif value in reasons:
             select.select_option(label=reasons[value])
         else:
