@@ -8,6 +8,7 @@ from accounts.api.views import TeamViewSet, UserViewSet
 from activities.api.views import ActivityViewSet
 from contacts.api.views import ContactViewSet, OrganizationViewSet
 from documents.api.views import DocumentViewSet
+from imports.api.views import ImportJobViewSet, ImportMappingViewSet
 from integrations.api.views import WebhookViewSet
 from opportunities.api.views import OpportunityLineViewSet, OpportunityViewSet
 from pipeline.api.views import LostReasonViewSet, PipelineViewSet, StageViewSet
@@ -30,6 +31,8 @@ router.register("quote-lines", QuoteLineViewSet, basename="quote-line")
 router.register("documents", DocumentViewSet, basename="document")
 router.register("activities", ActivityViewSet, basename="activity")
 router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register("imports", ImportJobViewSet, basename="import")
+router.register("import-mappings", ImportMappingViewSet, basename="import-mapping")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -62,6 +62,34 @@ def parse_int(value) -> int | None:
     return int(number)
 
 
+def parse_probability(value) -> Decimal | None:
+    """A probability as written, "25", "25 %" or "0.25": the scale is decided for the whole file
+    (:func:`probability_scale`), so the number is kept as it is here."""
+    if isinstance(value, str):
+        value = value.replace("%", "")
+    number = parse_decimal(value)
+    if number is not None and not 0 <= number <= 100:
+        raise CellError(_("%(value)s is not a probability (0–100 %%, or 0–1).") % {"value": value})
+    return number
+
+
+PERCENT, FRACTION = "percent", "fraction"
+
+
+def probability_scale(values) -> str:
+    """``FRACTION`` when every probability of the file lies within 0–1 (HubSpot writes 0.2 for
+    20 %), else ``PERCENT``. Decided per file: a single "1" among "20", "60" is 1 %."""
+    numbers = []
+    for value in values:
+        try:
+            number = parse_probability(value)
+        except CellError:
+            continue
+        if number is not None:
+            numbers.append(number)
+    return FRACTION if numbers and all(n <= 1 for n in numbers) and any(n != int(n) for n in numbers) else PERCENT
+
+
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y", "%Y/%m/%d"]
 
 
@@ -238,61 +266,158 @@ def _fields() -> dict[str, list[Field]]:
             Field("active", gettext_lazy("active"), parse_bool, synonyms=["attivo"]),
         ],
         ImportKind.OPPORTUNITY: [
-            external,
+            Field(
+                "external_id",
+                gettext_lazy("external id"),
+                synonyms=["id", "codice esterno", "opportunity_id", "deal id", "record id", "id trattativa"],
+            ),
             Field(
                 "name",
                 gettext_lazy("name"),
                 required=True,
                 key=True,
-                synonyms=["opportunity", "deal", "deal name", "titolo", "opportunità", "trattativa"],
+                synonyms=[
+                    "opportunity",
+                    "deal",
+                    "deal name",
+                    "deal title",
+                    "title",
+                    "titolo",
+                    "opportunità",
+                    "trattativa",
+                    "nome trattativa",
+                    "nome opportunità",
+                    "opportunity name",
+                ],
             ),
             Field(
                 "organization",
                 gettext_lazy("organization"),
-                synonyms=["account", "company", "customer", "cliente", "azienda", "ragione sociale"],
+                synonyms=[
+                    "account",
+                    "company",
+                    "customer",
+                    "cliente",
+                    "azienda",
+                    "ragione sociale",
+                    "organisation",
+                    "organization name",
+                    "associated company",
+                    "company name",
+                    "account name",
+                    "organizzazione",
+                ],
             ),
-            Field("contact", gettext_lazy("contact"), synonyms=["contact email", "contatto", "referente"]),
-            Field("pipeline", gettext_lazy("pipeline")),
-            Field("stage", gettext_lazy("stage"), synonyms=["deal stage", "fase", "stato", "status"]),
+            Field(
+                "contact",
+                gettext_lazy("contact"),
+                synonyms=[
+                    "contact email",
+                    "contatto",
+                    "referente",
+                    "person",
+                    "contact person",
+                    "associated contact",
+                    "contact name",
+                    "persona",
+                    "persona di contatto",
+                ],
+            ),
+            Field("pipeline", gettext_lazy("pipeline"), synonyms=["deal pipeline", "pipeline di vendita"]),
+            Field("stage", gettext_lazy("stage"), synonyms=["deal stage", "fase", "fase trattativa"]),
+            Field(
+                "status",
+                gettext_lazy("status (open, won, lost)"),
+                synonyms=["status", "stato", "deal status", "esito", "won lost"],
+            ),
             Field(
                 "amount",
                 gettext_lazy("amount"),
                 parse_decimal,
-                synonyms=["value", "importo", "valore", "close value", "deal value"],
+                synonyms=["value", "importo", "valore", "close value", "deal value", "deal amount", "amount"],
             ),
-            Field("currency", gettext_lazy("currency"), synonyms=["valuta", "divisa"]),
+            Field("currency", gettext_lazy("currency"), synonyms=["valuta", "divisa", "currency of value"]),
             Field(
                 "expected_close_date",
                 gettext_lazy("expected close date"),
                 parse_date,
-                synonyms=["chiusura prevista", "data chiusura prevista", "expected close"],
+                synonyms=[
+                    "chiusura prevista",
+                    "data chiusura prevista",
+                    "expected close",
+                    "data di chiusura prevista",
+                ],
             ),
             Field(
                 "closed_at",
                 gettext_lazy("closed at"),
                 parse_date,
-                synonyms=["close date", "closing date", "data chiusura", "chiusa il"],
+                synonyms=["closing date", "chiusa il", "closed on", "deal closed on", "closed date", "close time"],
+            ),
+            # HubSpot's one "Close Date": the expected date while the deal is open, the actual one after.
+            Field(
+                "close_date",
+                gettext_lazy("close date (expected if open, actual if won or lost)"),
+                parse_date,
+                synonyms=["close date", "data chiusura", "data di chiusura"],
             ),
             Field(
                 "created_at",
                 gettext_lazy("created at"),
                 parse_date,
-                synonyms=["created", "engage date", "data creazione", "creata il"],
+                synonyms=[
+                    "created",
+                    "engage date",
+                    "data creazione",
+                    "creata il",
+                    "create date",
+                    "deal created",
+                    "add time",
+                    "created on",
+                    "data di creazione",
+                ],
             ),
-            Field("probability", gettext_lazy("probability (%)"), parse_int, synonyms=["probabilità", "probability"]),
+            Field(
+                "probability",
+                gettext_lazy("probability (%)"),
+                parse_probability,
+                synonyms=["probabilità", "probability", "deal probability", "probabilità di chiusura"],
+            ),
             Field(
                 "owner",
                 gettext_lazy("owner"),
-                synonyms=["sales agent", "salesperson", "rep", "commerciale", "responsabile", "venditore"],
+                synonyms=[
+                    "sales agent",
+                    "salesperson",
+                    "rep",
+                    "commerciale",
+                    "responsabile",
+                    "venditore",
+                    "deal owner",
+                    "owner name",
+                    "proprietario",
+                    "assegnatario",
+                ],
             ),
-            Field("type", gettext_lazy("type"), choice_parser(OpportunityType.choices), synonyms=["tipo"]),
+            Field("type", gettext_lazy("type"), choice_parser(OpportunityType.choices), synonyms=["tipo", "deal type"]),
             Field(
                 "lead_source",
                 gettext_lazy("lead source"),
                 choice_parser(LeadSource.choices),
                 synonyms=["source", "fonte", "origine"],
             ),
-            Field("lost_reason", gettext_lazy("lost reason"), synonyms=["motivo perdita", "reason lost"]),
+            Field(
+                "lost_reason",
+                gettext_lazy("lost reason"),
+                synonyms=[
+                    "motivo perdita",
+                    "reason lost",
+                    "closed lost reason",
+                    "motivo della perdita",
+                    "lost reason",
+                    "motivo",
+                ],
+            ),
             Field("next_step", gettext_lazy("next step"), synonyms=["prossimo passo"]),
             Field("description", gettext_lazy("description"), synonyms=["notes", "note", "descrizione"]),
         ],
@@ -303,19 +428,55 @@ def fields_for(kind: str) -> list[Field]:
     return _fields()[kind]
 
 
+# Words other CRMs put before or after a field's name: Pipedrive's "Deal - Title", HubSpot's "Deal
+# Stage", an Italian "Nome trattativa". A header is also tried without them.
+RECORD_WORDS = {
+    ImportKind.ORGANIZATION: ["organization", "organisation", "company", "azienda", "organizzazione"],
+    ImportKind.CONTACT: ["person", "contact", "persona", "contatto"],
+    ImportKind.PRODUCT: ["product", "prodotto"],
+    ImportKind.OPPORTUNITY: ["deal", "opportunity", "trattativa", "opportunita"],
+}
+
+
+def _meaning_keys(kind: str, header: str) -> list[str]:
+    """The header's key, then the key of the header without the record's name around it."""
+    keys = [header_key(header)]
+    words = re.split(r"[\s\-–:_./]+", header.strip())
+    words = [w for w in words if w]
+    record = set(RECORD_WORDS.get(kind, []))
+    stripped = list(words)
+    if len(stripped) > 1 and header_key(stripped[0]) in record:
+        stripped = stripped[1:]
+    if len(stripped) > 1 and header_key(stripped[-1]) in record:
+        stripped = stripped[:-1]
+    if stripped != words:
+        keys.append(header_key(" ".join(stripped)))
+    return keys
+
+
 def auto_mapping(kind: str, headers: list[str]) -> dict[str, str]:
-    """``{field: header}`` for every field one of the headers plainly names (each header used once)."""
+    """``{field: header}`` for every field a header names, by meaning rather than spelling: the
+    field's name, its English and Italian labels and synonyms, compared with the header as it is
+    and without the record's name around it ("Deal - Title", "Deal name", "Nome trattativa" → name).
+    A header that says it exactly wins over one that says it after stripping; each is used once."""
     mapping, used = {}, set()
-    by_key = {}
+    exact, loose = {}, {}
     for header in headers:
-        by_key.setdefault(header_key(header), header)
-    for spec in fields_for(kind):
-        for name in sorted(spec.names(), key=lambda n: (n != header_key(spec.name), n)):
-            header = by_key.get(name)
-            if header and header not in used:
-                mapping[spec.name] = header
-                used.add(header)
-                break
+        keys = _meaning_keys(kind, header)
+        exact.setdefault(keys[0], header)
+        for key in keys[1:]:
+            loose.setdefault(key, header)
+    specs = fields_for(kind)
+    for by_key in (exact, loose):
+        for spec in specs:
+            if spec.name in mapping:
+                continue
+            for name in sorted(spec.names(), key=lambda n: (n != header_key(spec.name), n)):
+                header = by_key.get(name)
+                if header and header not in used:
+                    mapping[spec.name] = header
+                    used.add(header)
+                    break
     return mapping
 
 

@@ -15,8 +15,9 @@ assign (``accounts.permissions.assignable_owners``); products are a shared catal
 """
 
 import datetime
+import re
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,15 +26,17 @@ from accounts.permissions import owner_check
 from contacts.models import Contact, Organization
 from contacts.services import contact_create, contact_update, organization_create, organization_update
 from core.currency import base_currency
+from core.exceptions import ValidationError
 from opportunities.models import Opportunity
-from opportunities.services import default_pipeline, opportunity_create, opportunity_update
-from pipeline.models import LostReason, Pipeline
+from opportunities.services import opportunity_create, opportunity_update
+from pipeline.models import LostReason
 from products.models import Product
 from products.services import product_create, product_update
 
-from .fields import fields_for
+from .fields import FRACTION, PERCENT, fields_for
 from .keys import compact_key, name_key
 from .models import ImportKind
+from .values import LOST, OPEN, SKIP, STATUS_LABELS, WON, ValueCatalogue, value_resolve
 
 LOST_REASON_DEFAULT = "Not recorded"
 
@@ -197,25 +200,41 @@ class ProductImporter(Importer):
         return action, product
 
 
+CREATE_ORGANIZATIONS, CREATE_BOTH, CREATE_NOTHING = "organizations", "both", "none"
+CREATE_CHOICES = (CREATE_ORGANIZATIONS, CREATE_BOTH, CREATE_NOTHING)
+_EMAIL_IN_TEXT = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _contact_parts(text: str) -> tuple[str, str]:
+    """("Mario Rossi", "mario@rossi.it") from "Mario Rossi (mario@rossi.it)", "Mario Rossi
+    <mario@rossi.it>", "mario@rossi.it" or "Mario Rossi"."""
+    match = _EMAIL_IN_TEXT.search(text)
+    email = match.group(0).lower() if match else ""
+    name = _EMAIL_IN_TEXT.sub("", text) if match else text
+    name = " ".join(re.sub(r"[()<>\[\],;]", " ", name).split())
+    return name, email
+
+
 class OpportunityImporter(Importer):
+    """Deals, with what other CRMs' exports hold: a status (open / won / lost) beside the stage, a
+    lost reason, one close date that means expected or actual, probabilities as 0–1 or 0–100.
+
+    Every check of a row runs before anything is written, and all of them report (``resolve``), so
+    a refused row lists every reason at once. The stage, status and lost reason reach the deal
+    through ``opportunity_create`` / ``opportunity_update`` — the one stage service — or the row
+    says why not.
+    """
+
     kind = ImportKind.OPPORTUNITY
 
     def __init__(self, *, user):
         super().__init__(user=user)
         self.orgs = _OrganizationLookup(user)
-        self.pipelines = {name_key(p.name): p for p in Pipeline.objects.all()}
-        for pipeline in list(self.pipelines.values()):
-            self.pipelines.setdefault(name_key(pipeline.display_name), pipeline)
-        self.stages = {}
-        for pipeline in Pipeline.objects.prefetch_related("stages"):
-            for stage in pipeline.stages.all():
-                stage.pipeline = pipeline
-                self.stages.setdefault((pipeline.pk, name_key(stage.name)), stage)
-                self.stages.setdefault((pipeline.pk, name_key(stage.display_name)), stage)
-        self.reasons = {}
-        for reason in LostReason.objects.all():
-            self.reasons.setdefault(name_key(reason.name), reason)
-            self.reasons.setdefault(name_key(str(reason)), reason)
+        self.catalogue = ValueCatalogue()
+        self.value_mapping: dict = {}
+        self.options: dict = {}
+        self.probability_scale = PERCENT
+        self.created_contacts: dict[str, int] = {}
         # The user directory is open to every signed-in user; whether the importer may give a deal
         # to the one a row names is the owner rule's business (``_owner``).
         self.users = {}
@@ -223,6 +242,10 @@ class OpportunityImporter(Importer):
             for label in (user_obj.username, user_obj.email, user_obj.get_full_name()):
                 if label:
                     self.users.setdefault(name_key(label), user_obj)
+
+    @property
+    def create(self) -> str:
+        return self.options.get("create") or CREATE_ORGANIZATIONS
 
     def _owner(self, data):
         if "owner" not in data:
@@ -233,79 +256,244 @@ class OpportunityImporter(Importer):
         owner_check(self.user, owner)  # the same rule (and message) as the forms and the API
         return owner
 
-    def _stage(self, data, deal=None):
-        """The row's stage: in its ``pipeline`` column's pipeline, else in the matched deal's (a deal
-        changes pipeline only when the file names the new one), else in the default pipeline."""
-        pipeline = None
-        if "pipeline" in data:
-            pipeline = self.pipelines.get(name_key(data["pipeline"]))
-            if pipeline is None:
-                raise RowError({"pipeline": _("There is no pipeline %(name)s.") % {"name": data["pipeline"]}})
-        if "stage" not in data:
-            return None
-        pipeline = pipeline or (deal.pipeline if deal is not None else default_pipeline())
-        stage = self.stages.get((pipeline.pk, name_key(data["stage"])))
-        if stage is None:
-            names = ", ".join(s.display_name for (pk, _key), s in self.stages.items() if pk == pipeline.pk)
-            names = ", ".join(dict.fromkeys(names.split(", ")))
+    def _value(self, field, data, pipeline=None):
+        """The meaning of the row's ``field`` value (see ``imports.values``), or a RowError."""
+        value = data[field]
+        found = value_resolve(self.catalogue, field, value, self.value_mapping, pipeline=pipeline)
+        if found == SKIP:
             raise RowError(
                 {
-                    "stage": _("%(stage)s is not a stage of %(pipeline)s (%(stages)s).")
-                    % {"stage": data["stage"], "pipeline": pipeline, "stages": names}
+                    field: _("%(value)s is set to “skip” in the value mapping: the row is not imported.")
+                    % {"value": value}
                 }
             )
-        return stage
+        if found is None:
+            if field == "pipeline":
+                message = _("There is no pipeline %(name)s.") % {"name": value}
+            elif field == "stage":
+                names = ", ".join(s.display_name for s in self.catalogue.stage_order.get(pipeline.pk, []))
+                message = _("%(stage)s is not a stage of %(pipeline)s (%(stages)s).") % {
+                    "stage": value,
+                    "pipeline": pipeline,
+                    "stages": names,
+                }
+            elif field == "status":
+                message = _("%(value)s is not a status this import knows: map it to open, won or lost.") % {
+                    "value": value
+                }
+            else:
+                message = _("There is no lost reason %(name)s.") % {"name": value}
+            raise RowError({field: message})
+        return found
 
-    def _lost_reason(self, data, stage):
+    def _stage(self, data, deal, errors):
+        """The deal's stage from the row's pipeline, stage and status cells (None: keep the deal's,
+        or the first open stage of the pipeline for a new deal) and the pipeline it is in.
+
+        A cell that means nothing records its error and the checks go on with what is known, so
+        the row reports the lost reason it would be refused for too."""
+        pipeline = None
+        if "pipeline" in data:
+            try:
+                pipeline = self._value("pipeline", data)
+            except RowError as exc:
+                errors.update(exc.errors)
+        named = pipeline
+        if pipeline is None and self.defaults.get("pipeline"):
+            pipeline = self.catalogue.pipeline_named(self.defaults["pipeline"])
+        pipeline = pipeline or (deal.pipeline if deal is not None else self.catalogue.default_pipeline)
+        if pipeline is None:
+            errors["pipeline"] = _("There is no pipeline yet: create one first.")
+            return None, None
+
+        stage = None
+        if "stage" in data:
+            chosen = (self.value_mapping.get("stage") or {}).get(data["stage"])
+            try:
+                stage = self._value("stage", data, pipeline=pipeline)
+            except RowError as exc:
+                errors.update(exc.errors)
+            if stage is not None and stage.pipeline_id != pipeline.pk:
+                if named is None and chosen:  # the user's mapping names a stage of another pipeline
+                    pipeline = stage.pipeline
+                else:
+                    errors["stage"] = _("%(stage)s is a stage of %(other)s, not of %(pipeline)s.") % {
+                        "stage": stage.display_name,
+                        "other": stage.pipeline,
+                        "pipeline": pipeline,
+                    }
+                    stage = None
+        status = None
+        if "status" in data:
+            try:
+                status = self._value("status", data)
+            except RowError as exc:
+                errors.update(exc.errors)
+        if status in (WON, LOST) and (stage is None or stage.kind != status):
+            # Pipedrive keeps a won or lost deal in the last stage it reached: the status decides.
+            if stage is not None:
+                self.notes.append(_("last stage reached: %(stage)s") % {"stage": stage.display_name})
+            stage = self.catalogue.stage_of_kind(pipeline, status)
+            if stage is None:
+                errors["status"] = _("%(pipeline)s has no %(status)s stage.") % {
+                    "pipeline": pipeline,
+                    "status": STATUS_LABELS[status],
+                }
+        elif status == OPEN and stage is not None and not stage.is_open:
+            errors["status"] = _("The status says open but the stage %(stage)s is %(kind)s.") % {
+                "stage": stage.display_name,
+                "kind": stage.get_kind_display().lower(),
+            }
+        elif status == OPEN and stage is None and (deal is None or not deal.stage.is_open or named):
+            stage = self.catalogue.stage_of_kind(pipeline, OPEN)
+        if stage is None and named is not None and (deal is None or deal.pipeline_id != named.pk):
+            stage = self.catalogue.stage_of_kind(pipeline, OPEN)
+        return stage, pipeline
+
+    def _lost_reason(self, data, stage, errors):
         if stage is None or not stage.is_lost:
-            return None
+            if data.get("lost_reason"):
+                self.notes.append(
+                    _("lost reason %(reason)s not kept: the deal is not lost") % {"reason": data["lost_reason"]}
+                )
+            return None, ""
         if data.get("lost_reason"):
-            reason = self.reasons.get(name_key(data["lost_reason"]))
-            if reason is None:
-                raise RowError({"lost_reason": _("There is no lost reason %(name)s.") % {"name": data["lost_reason"]}})
-            return reason
-        key = name_key(LOST_REASON_DEFAULT)
-        if key not in self.reasons:
-            self.reasons[key], _created = LostReason.objects.get_or_create(
-                name=LOST_REASON_DEFAULT, defaults={"order": 99}
-            )
-        return self.reasons[key]
+            try:
+                reason = self._value("lost_reason", data)
+            except RowError as exc:
+                errors.update(exc.errors)
+                return None, ""
+            # The other CRM's words stay beside the reason they were mapped to.
+            same = name_key(data["lost_reason"]) in (name_key(reason.name), name_key(str(reason)))
+            return reason, "" if same else data["lost_reason"][:300]
+        reason = self.catalogue.reason_named(LOST_REASON_DEFAULT)
+        if reason is None:
+            # Not cached: a row that fails after this rolls the new reason back with it.
+            reason, _created = LostReason.objects.get_or_create(name=LOST_REASON_DEFAULT, defaults={"order": 99})
+        self.notes.append(_("no lost reason in the file: %(reason)s") % {"reason": reason})
+        return reason, ""
 
-    def _contact(self, data):
+    def _contact(self, data, org, errors):
         if "contact" not in data:
             return None
         text = data["contact"]
+        name, email = _contact_parts(text)
         contacts = Contact.objects.visible_to(self.user)
-        contact = contacts.filter(Q(email__iexact=text) | Q(external_id=text)).order_by("pk").first()
+        contact = None
+        if email:
+            contact = contacts.filter(email__iexact=email).order_by("pk").first()
         if contact is None:
-            for candidate in contacts.filter(last_name__icontains=text.split()[-1]):
-                if name_key(candidate.full_name) == name_key(text):
+            contact = contacts.filter(external_id=text).order_by("pk").first()
+        if contact is None and name:
+            # The same name at another organization is another person.
+            org_name = name_key(data.get("organization", ""))
+            candidates = contacts.filter(last_name__icontains=name.split()[-1]).select_related("organization")
+            for candidate in candidates.order_by("pk"):
+                same_org = (
+                    not org_name or candidate.organization is None or name_key(candidate.organization.name) == org_name
+                )
+                if name_key(candidate.full_name) == name_key(name) and same_org:
                     contact = candidate
                     break
-        if contact is None:
-            raise RowError({"contact": _("There is no contact %(name)s.") % {"name": text}})
-        return contact
+        if contact is not None:
+            return contact
+        if self.create != CREATE_BOTH or not (name or email):
+            errors["contact"] = _("There is no contact %(name)s.") % {"name": text}
+            return None
+        key = email or f"{name_key(name)}|{name_key(data.get('organization', ''))}"
+        if key in self.created_contacts:  # named again further down the file
+            return Contact.objects.get(pk=self.created_contacts[key])
+        first, _sep, last = name.rpartition(" ") if " " in name else ("", "", name)
+        values = {"first_name": first, "last_name": last or email.split("@")[0]}
+        if email:
+            values["email"] = email
+        if org is not None:
+            values["organization"] = org
+        return ("pending", key, values)
+
+    def resolve(self, data: dict, deal=None) -> tuple[dict, dict]:
+        """Everything the row refers to, and every error found (by field); writes nothing."""
+        errors, found = {}, {}
+        try:
+            found["owner"] = self._owner(data)
+        except RowError as exc:
+            errors.update(exc.errors)
+        except ValidationError as exc:
+            errors.update({k: " ".join(v) for k, v in exc.message_dict.items()})
+        org = None
+        if "organization" in data:
+            org = self.orgs.get(data["organization"])
+            if org is None and self.create == CREATE_NOTHING:
+                errors["organization"] = _("There is no organization %(name)s.") % {"name": data["organization"]}
+        found["organization"] = org
+        found["contact"] = self._contact(data, org, errors)
+        if "organization" not in data and "contact" not in data:
+            errors["organization"] = _("A deal needs an organization or a contact.")
+        found["stage"], found["pipeline"] = self._stage(data, deal, errors)
+        found["lost_reason"], found["lost_note"] = self._lost_reason(data, found["stage"], errors)
+        return found, errors
+
+    def check(self, values: dict) -> dict:
+        """The errors :meth:`save` would report besides those of unreadable cells."""
+        self.notes = []
+        data = _present(values)
+        return self.resolve(data)[1] if data.get("name") else {}
+
+    def _deal(self, data, org, contact):
+        # Deal names are not unique enough to be a key when the file has ids: an unknown id is a new deal.
+        deals = Opportunity.objects.visible_to(self.user)
+        if data.get("external_id"):
+            return deals.filter(external_id=data["external_id"]).first()
+        if org is None and (contact is None or isinstance(contact, tuple)):
+            return None
+        candidates = deals.filter(name__iexact=data["name"], archived_at__isnull=True)
+        candidates = candidates.filter(organization=org) if org else candidates.filter(contact=contact)
+        return next((d for d in candidates.order_by("pk") if name_key(d.name) == name_key(data["name"])), None)
 
     def save(self, values):
         data = _present(values)
         data["name"] = " ".join(data["name"].split())
-        owner = self._owner(data)
-        contact = self._contact(data)
-        org = self.orgs.get_or_create(data["organization"], self.user, self.notes) if "organization" in data else None
-        if org is None and contact is None:
-            raise RowError({"organization": _("A deal needs an organization or a contact.")})
-
-        # Deal names are not unique enough to be a key when the file has ids: an unknown id is a new deal.
-        deal = None
-        deals = Opportunity.objects.visible_to(self.user)
-        if data.get("external_id"):
-            deal = deals.filter(external_id=data["external_id"]).first()
+        org = self.orgs.get(data["organization"]) if "organization" in data else None
+        deal = self._deal(data, org, None) if data.get("external_id") or org else None
+        found, errors = self.resolve(data, deal)
+        if errors:
+            raise RowError(errors)
+        if org is None and "organization" in data:
+            org = self.orgs.get_or_create(data["organization"], self.user, self.notes)
+            if isinstance(found["contact"], tuple):
+                found["contact"][2]["organization"] = org
+        contact = found["contact"]
+        if isinstance(contact, tuple):
+            _pending, key, contact_values = contact
+            contact = contact_create(user=self.user, data=contact_values)
+            self.created_contacts[key] = contact.pk
+            self.notes.append(_("contact %(name)s created") % {"name": contact})
+        if deal is None:
+            deal = self._deal(data, org, contact)
+        stage, reason, owner = found["stage"], found["lost_reason"], found["owner"]
+        if deal is not None and stage is None and found["pipeline"] and deal.pipeline_id != found["pipeline"].pk:
+            stage = self.catalogue.stage_of_kind(found["pipeline"], OPEN)
+        if stage is not None:
+            closed = not stage.is_open
         else:
-            candidates = deals.filter(name__iexact=data["name"], archived_at__isnull=True)
-            candidates = candidates.filter(organization=org) if org else candidates.filter(contact=contact)
-            deal = next((d for d in candidates.order_by("pk") if name_key(d.name) == name_key(data["name"])), None)
-        stage = self._stage(data, deal)
-        reason = self._lost_reason(data, stage)
+            closed = deal is not None and not deal.stage.is_open
+        if "close_date" in data:
+            data.setdefault("closed_at" if closed else "expected_close_date", data["close_date"])
+        if "probability" in data:
+            number = data["probability"] * 100 if self.probability_scale == FRACTION else data["probability"]
+            data["probability"] = int(number.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+            if closed:
+                final = stage if stage is not None else deal.stage
+                if data["probability"] != final.probability:
+                    self.notes.append(
+                        _("probability %(value)s %% not kept: a %(status)s deal is %(fixed)s %%")
+                        % {
+                            "value": data["probability"],
+                            "status": STATUS_LABELS[final.kind],
+                            "fixed": final.probability,
+                        }
+                    )
+                data.pop("probability")
 
         fields = {
             key: data[key]
@@ -325,18 +513,20 @@ class OpportunityImporter(Importer):
         if "currency" in fields:
             fields["currency"] = fields["currency"].upper()
         if deal is None:
-            closed = data.get("closed_at")
             created = data.get("created_at")
+            closed_at = data.get("closed_at")
             deal = opportunity_create(
                 user=self.user,
                 name=data["name"],
                 owner=owner,
                 organization=org,
                 contact=contact,
+                pipeline=found["pipeline"] if stage is None else None,
                 stage=stage,
                 lost_reason=reason,
+                lost_note=found["lost_note"],
                 created_at=_noon(created) if created else None,
-                closed_at=_noon(closed) if closed and stage is not None and not stage.is_open else None,
+                closed_at=_noon(closed_at) if closed_at and closed else None,
                 **fields,
             )
             return "created", deal
@@ -353,6 +543,8 @@ class OpportunityImporter(Importer):
             update["lost_reason"] = reason
             if stage.pipeline_id != deal.pipeline_id:  # the file named the new pipeline
                 update["pipeline"] = stage.pipeline
+        elif reason is not None and deal.status == LOST and reason != deal.lost_reason:
+            update["lost_reason"] = reason
         if deal.name != data["name"] and name_key(deal.name) != name_key(data["name"]):
             update["name"] = data["name"]
         deal = opportunity_update(opportunity=deal, user=self.user, data=update)

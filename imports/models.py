@@ -33,6 +33,15 @@ class ImportJob(models.Model):
     mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
     # Values for rows that leave a field empty (e.g. the pipeline of every deal), as cell text.
     defaults = models.JSONField(_("default values"), default=dict, blank=True)
+    # What each value of the file means here, by field: {"stage": {"Contact Made": "12"}, ...};
+    # a value mapped to SKIP keeps its rows out of the import, each row saying why.
+    value_mapping = models.JSONField(_("value mapping"), default=dict, blank=True)
+    # {"create_related": bool, "probability_scale": "" (detect) | "fraction" | "percent"}
+    options = models.JSONField(_("options"), default=dict, blank=True)
+    # Rows the last preview would import; None until a preview ran after the last mapping change.
+    preview_importable = models.PositiveIntegerField(_("importable rows in the preview"), null=True, blank=True)
+    # After the run: the rejected rows with every error, and the outcome counts by deal status.
+    report = models.JSONField(_("report"), default=dict, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.UPLOADED)
     total_rows = models.PositiveIntegerField(_("rows"), default=0)
     processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
@@ -72,3 +81,29 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ImportMapping(models.Model):
+    """A column and value mapping saved by name ("Pipedrive deals"), reused for the next file of the
+    same source."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="import_mappings"
+    )
+    kind = models.CharField(_("records"), max_length=20, choices=ImportKind.choices)
+    name = models.CharField(_("name"), max_length=100)
+    columns = models.JSONField(_("column mapping"), default=dict, blank=True)
+    value_mapping = models.JSONField(_("value mapping"), default=dict, blank=True)
+    options = models.JSONField(_("options"), default=dict, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("saved import mapping")
+        verbose_name_plural = _("saved import mappings")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind", "name"], name="importmapping_unique_name_per_user")
+        ]
+
+    def __str__(self):
+        return self.name

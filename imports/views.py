@@ -12,8 +12,9 @@ from core.views import form_add_errors, paginate
 
 from . import selectors, services
 from .fields import fields_for
-from .forms import MappingForm, UploadForm
+from .forms import MappingForm, UploadForm, ValueMappingForm
 from .models import ImportJob, ImportKind
+from .values import ValueCatalogue
 
 PREVIEW_ROWS = 500
 
@@ -53,16 +54,29 @@ def import_detail(request, pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("imports:start")
+    if request.method == "POST" and "saved_mapping" in request.POST:
+        try:
+            services.import_job_apply_saved(job=job, saved_mapping=request.POST["saved_mapping"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect(job)
     form = MappingForm(
         request.POST or None,
         kind=job.kind,
         headers=table.headers,
         initial_mapping=job.mapping,
         initial_defaults=job.defaults,
+        initial_options=job.options,
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.import_job_set_mapping(job=job, mapping=form.mapping(), defaults=form.defaults())
+            services.import_job_set_mapping(
+                job=job,
+                mapping=form.mapping(),
+                defaults=form.defaults(),
+                options=form.options(),
+                save_as=form.cleaned_data["save_as"],
+            )
         except ValidationError as exc:
             form_add_errors(form, exc)
         else:
@@ -80,24 +94,43 @@ def import_detail(request, pk):
         "unmatched": unmatched,
         "headers": table.headers,
         "default_pipeline": form["default_pipeline"] if "default_pipeline" in form.fields else None,
+        "options": [form[name] for name in ("create", "probability_scale") if name in form.fields],
+        "saved_mappings": selectors.import_mapping_list(user=job.user, kind=job.kind),
     }
     return render(request, "imports/import_mapping.html", context)
 
 
 @login_required
 def import_preview_page(request, pk):
+    """The dry run, the values of the file to map (stages, statuses, lost reasons), and "Run",
+    enabled only once every value means something and some row can be imported."""
     job = _job_or_404(request.user, pk)
     if job.status != ImportJob.Status.UPLOADED:
         return redirect(job)
     try:
-        result = services.import_preview(job=job)
+        preview = services.import_preview(job=job)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(job)
+    values_form = None
+    if preview.values:
+        catalogue = ValueCatalogue()
+        choices = {field: catalogue.choices(field) for field in preview.values}
+        values_form = ValueMappingForm(values=preview.values, choices=choices)
+    return render(request, "imports/import_preview.html", _preview_context(job, preview, values_form))
+
+
+def _preview_context(job, preview, values_form) -> dict:
+    result = preview.result
     rejected = result.rejected
     accepted = [o for o in result.outcomes if o.action != services.REJECTED]
-    context = {
+    return {
         "job": job,
+        "preview": preview,
+        "values_form": values_form,
+        "unknown_count": sum(len(v) for v in preview.unknown.values()),
+        "probability_scale": preview.options.get("probability_scale") if job.mapping.get("probability") else "",
+        "probability_detected": preview.options.get("probability_detected", False),
         "counts": result.counts,
         "rejected": rejected[:PREVIEW_ROWS],
         "more_rejected": max(0, len(rejected) - PREVIEW_ROWS),
@@ -106,14 +139,37 @@ def import_preview_page(request, pk):
         "checked": len(result.outcomes),
         "total": job.total_rows,
     }
-    return render(request, "imports/import_preview.html", context)
+
+
+@login_required
+@require_POST
+def import_values_page(request, pk):
+    """Save what the file's values mean, then show the preview again."""
+    job = _job_or_404(request.user, pk)
+    if job.status != ImportJob.Status.UPLOADED:
+        return redirect(job)
+    values, _unknown = services.import_job_values(job)
+    catalogue = ValueCatalogue()
+    form = ValueMappingForm(request.POST, values=values, choices={f: catalogue.choices(f) for f in values})
+    if form.is_valid():
+        try:
+            services.import_job_set_values(job=job, values=form.value_mapping(), save_as=form.cleaned_data["save_as"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, _("Some choices are not valid: choose again."))
+    return redirect("imports:preview", pk=job.pk)
 
 
 @login_required
 @require_POST
 def import_run_page(request, pk):
     job = _job_or_404(request.user, pk)
-    services.import_job_start(job=job)
+    try:
+        services.import_job_start(job=job)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("imports:preview", pk=job.pk)
     return redirect(job)
 
 

@@ -122,6 +122,13 @@ KINDS = {
     "api_own_write": _kind(
         anonymous=401, token=403, rep=OK, teammate=404, manager=404, admin=404, other_rep=404, other_manager=404
     ),
+    # Import jobs through the API: their author's, and an admin's (the token is the manager's).
+    "api_import_read": _kind(
+        anonymous=401, token=404, rep=OK, teammate=404, manager=404, admin=OK, other_rep=404, other_manager=404
+    ),
+    "api_import_write": _kind(
+        anonymous=401, token=403, rep=OK, teammate=404, manager=404, admin=OK, other_rep=404, other_manager=404
+    ),
 }
 
 
@@ -354,6 +361,12 @@ def _activity_body(w, **changes):
     from activities.api.views import ActivitySerializer
 
     return _api_body(ActivitySerializer, w.activity, **changes)
+
+
+def _import_upload():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return {"kind": "organization", "file": SimpleUploadedFile("aziende.csv", b"Name,City\nNuova Import,Roma\n")}
 
 
 def _move(w):
@@ -640,6 +653,7 @@ ROUTES = [
     R("imports:preview", "GET", "own_or_admin", args=lambda w: [w.job.pk]),
     R("imports:run", "POST", "own_or_admin", ok=302, args=lambda w: [w.job.pk]),
     R("imports:progress", "GET", "own_or_admin", args=lambda w: [w.job.pk]),
+    R("imports:values", "POST", "own_or_admin", ok=302, args=lambda w: [w.job.pk]),
     R("imports:rejected", "GET", "own_or_admin", args=lambda w: [w.done_job.pk]),
     # --- API tokens (one's own)
     R("integrations:tokens", "GET", "login"),
@@ -873,6 +887,30 @@ ROUTES = [
     R("api:user-detail", "GET", "api_read", args=lambda w: [w.users["rep"].pk]),
     R("api:team-list", "GET", "api_read"),
     R("api:team-detail", "GET", "api_read", args=lambda w: [w.nord.pk]),
+    # --- API: imports (one's own jobs; an admin sees every job)
+    R("api:import-list", "GET", "api_read"),
+    R("api:import-list", "POST", "api_create", ok=201, data=lambda w: _import_upload()),
+    R("api:import-detail", "GET", "api_import_read", args=lambda w: [w.job.pk]),
+    R(
+        "api:import-mapping",
+        "PUT",
+        "api_import_write",
+        args=lambda w: [w.job.pk],
+        json=True,
+        data=lambda w: {"columns": {"name": "Name", "city": "City"}},
+    ),
+    R(
+        "api:import-values",
+        "PUT",
+        "api_import_write",
+        args=lambda w: [w.job.pk],
+        json=True,
+        data=lambda w: {"values": {}},
+    ),
+    R("api:import-preview", "GET", "api_import_read", args=lambda w: [w.job.pk]),
+    R("api:import-run", "POST", "api_import_write", ok=202, args=lambda w: [w.job.pk], json=True),
+    R("api:import-result", "GET", "api_import_read", args=lambda w: [w.job.pk]),
+    R("api:import-mapping-list", "GET", "api_read"),
     # --- API: webhooks (one's own)
     R("api:webhook-list", "GET", "api_read"),
     R(

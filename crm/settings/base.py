@@ -372,5 +372,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DealStateEnum": "pipeline.models.Stage.Kind",  # a stage's kind and a deal's status: open/won/lost
         "WebhookDeliveryStatusEnum": "integrations.models.WebhookDelivery.Status",
+        "ImportKindEnum": "imports.models.ImportKind",
+        "ImportJobStatusEnum": "imports.models.ImportJob.Status",
     },
 }

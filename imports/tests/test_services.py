@@ -72,7 +72,7 @@ def test_auto_mapping_matches_english_italian_and_sloppy_headers():
         "organization": "Account",
         "stage": "Deal stage",
         "amount": "Importo",
-        "closed_at": "Close date",
+        "close_date": "Close date",
     }
 
 
@@ -208,7 +208,7 @@ def test_job_runs_in_the_background_once_and_writes_the_rejected_rows(crm_admin,
     )
     job = import_job_create(user=crm_admin, kind=ImportKind.ORGANIZATION, file=upload)
     assert job.mapping == {"name": "Ragione sociale", "employees": "Dipendenti"} and job.total_rows == 2
-    assert [o.action for o in import_preview(job=job).outcomes] == ["created", "rejected"]
+    assert [o.action for o in import_preview(job=job).result.outcomes] == ["created", "rejected"]
     assert not Organization.objects.exists()
 
     with django_capture_on_commit_callbacks(execute=True):
