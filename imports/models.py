@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Value
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -35,13 +36,19 @@ class ImportJob(models.Model):
     defaults = models.JSONField(_("default values"), default=dict, blank=True)
     # What each value of the file means here, by field: {"stage": {"Contact Made": "12"}, ...};
     # a value mapped to SKIP keeps its rows out of the import, each row saying why.
-    value_mapping = models.JSONField(_("value mapping"), default=dict, blank=True)
+    value_mapping = models.JSONField(
+        _("value mapping"), default=dict, db_default=Value({}, output_field=models.JSONField()), blank=True
+    )
     # {"create_related": bool, "probability_scale": "" (detect) | "fraction" | "percent"}
-    options = models.JSONField(_("options"), default=dict, blank=True)
+    options = models.JSONField(
+        _("options"), default=dict, db_default=Value({}, output_field=models.JSONField()), blank=True
+    )
     # Rows the last preview would import; None until a preview ran after the last mapping change.
     preview_importable = models.PositiveIntegerField(_("importable rows in the preview"), null=True, blank=True)
     # After the run: the rejected rows with every error, and the outcome counts by deal status.
-    report = models.JSONField(_("report"), default=dict, blank=True)
+    report = models.JSONField(
+        _("report"), default=dict, db_default=Value({}, output_field=models.JSONField()), blank=True
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.UPLOADED)
     total_rows = models.PositiveIntegerField(_("rows"), default=0)
     processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)

@@ -15,7 +15,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="importjob",
             name="options",
-            field=models.JSONField(blank=True, default=dict, verbose_name="options"),
+            field=models.JSONField(
+                blank=True,
+                db_default=models.Value({}, output_field=models.JSONField()),
+                default=dict,
+                verbose_name="options",
+            ),
         ),
         migrations.AddField(
             model_name="importjob",
@@ -25,12 +30,22 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="importjob",
             name="report",
-            field=models.JSONField(blank=True, default=dict, verbose_name="report"),
+            field=models.JSONField(
+                blank=True,
+                db_default=models.Value({}, output_field=models.JSONField()),
+                default=dict,
+                verbose_name="report",
+            ),
         ),
         migrations.AddField(
             model_name="importjob",
             name="value_mapping",
-            field=models.JSONField(blank=True, default=dict, verbose_name="value mapping"),
+            field=models.JSONField(
+                blank=True,
+                db_default=models.Value({}, output_field=models.JSONField()),
+                default=dict,
+                verbose_name="value mapping",
+            ),
         ),
         migrations.CreateModel(
             name="ImportMapping",
