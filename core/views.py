@@ -2,10 +2,12 @@
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 from accounts.permissions import can_purge, can_restore
@@ -136,3 +138,10 @@ def purge_page(request, obj, *, label, purge, done_url, consequences, breadcrumb
         "breadcrumbs": [*breadcrumbs, (label, obj.get_absolute_url())],
     }
     return render(request, "partials/purge_confirm.html", context)
+
+
+def favicon(request):
+    """``/favicon.ico``, which browsers ask for on their own whatever the page's ``<link rel=icon>``."""
+    response = redirect(staticfiles_storage.url("favicon.ico"))
+    patch_cache_control(response, public=True, max_age=86400)
+    return response

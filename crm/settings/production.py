@@ -22,6 +22,7 @@ if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
     raise ImproperlyConfigured("SECRET_KEY must be a long random value (50+ characters).")
 
 DEBUG = False
+WHITENOISE_USE_FINDERS = False
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
 STORAGES = {
