@@ -65,6 +65,8 @@ def list_page(request, *, selector, filterset_class, template, export_columns=No
         "objects": page.object_list,
         "archived": archived,
         "exportable": bool(export_columns),
+        # An empty list says "nothing yet" or "nothing matches" depending on this.
+        "filtered": any(value.strip() for name, value in request.GET.items() if name in filterset.filters),
     }
     return render(request, template, context)
 
