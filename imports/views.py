@@ -105,6 +105,8 @@ def import_preview_page(request, pk):
         "more_accepted": max(0, len(accepted) - 50),
         "checked": len(result.outcomes),
         "total": job.total_rows,
+        # The button counts the rows that will be imported, not the rejected ones the preview found.
+        "importable": max(0, job.total_rows - len(rejected)),
     }
     return render(request, "imports/import_preview.html", context)
 
