@@ -102,7 +102,7 @@ class StyledFormMixin:
         super().__init__(*args, **kwargs)
         size = "-sm" if self.compact else ""
         for field in self.fields.values():
-            if type(field) is forms.DecimalField:
+            if type(field) is forms.DecimalField and not isinstance(field.widget, forms.HiddenInput):
                 # Every amount, price, rate and percentage is typed in the user's number format. Same
                 # field with a localized parser (no extra state), so its validators stay as they are.
                 field.__class__ = LocalizedDecimalField

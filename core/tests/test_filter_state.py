@@ -58,3 +58,13 @@ def test_whose_offers_everyone_once(client, rep, pipeline, url):
     scope = re.search(r'<select name="scope".*?</select>', html, re.S).group(0)
     assert scope.count("Everyone") == 1
     assert client.get(reverse(url), {"scope": "all"}).status_code == 200
+
+
+def test_hidden_number_filters_stay_hidden(client, rep):
+    """An id filter (a deal's quotes, an organization's deals) is a hidden input, not a text box
+    the user sees in the filter bar."""
+    client.force_login(rep)
+    for url, name in (("quotes:list", "opportunity"), ("opportunities:list", "organization")):
+        html = client.get(reverse(url), {name: "1"}).content.decode()
+        assert re.search(rf'<input type="hidden" name="{name}" value="1"', html), url
+        assert f'for="id_{name}"' not in html, url
