@@ -353,6 +353,7 @@ ROUTES = [
     R("home", "GET", "login"),
     R("login", "GET", "public"),  # signed-in users are sent on (302); see _status
     R("logout", "POST", "public", ok=302),
+    R("favicon", "GET", "public", ok=302),  # to the static file
     R("set_language", "POST", "public", ok=302, data=lambda w: {"language": "it", "next": "/"}),
     R("accounts:profile", "GET", "login"),
     R("accounts:profile", "POST", "login", ok=302, data=lambda w: {"first_name": "Nuovo", "language": "en"}),
