@@ -221,7 +221,7 @@
     });
   });
 
-  // The Won and Lost columns start collapsed (they only grow); their cards can be shown, and they take drops
+  // The Lost column starts collapsed (it only grows); its cards can be shown, and it takes drops
   // either way.
   board.addEventListener("click", function (event) {
     var toggle = event.target.closest("[data-collapse-column]");
