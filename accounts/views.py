@@ -1,9 +1,6 @@
-import datetime
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Sum
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,33 +9,33 @@ from django.views.i18n import set_language
 
 from activities.models import Activity
 from core.views import lookup_response
-from opportunities.selectors import opportunity_list
+from opportunities.selectors import opportunity_closing_in_month, opportunity_home_summary, opportunity_list
 
 from . import selectors
 from .forms import ProfileForm
+from .selectors import team_home
 from .services import user_set_language
 
 
 @login_required
 def home(request):
-    """The start page: what needs the user's attention today."""
-    today = timezone.localdate()
-    month_end = (today.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - datetime.timedelta(days=1)
-    mine = opportunity_list(user=request.user).filter(owner=request.user, status="open")
-    totals = mine.aggregate(count=Count("id"), amount=Sum("amount_base"))
+    """The start page: what needs the user's attention today. A manager sees their team first: the
+    open pipeline rep by rep, overdue activities by rep, the team's deals closing this month.
+    Counts and sums are over every row, never over the few shown."""
+    user, today = request.user, timezone.localdate()
+    mine = opportunity_list(user=user).open().filter(owner=user)
     context = {
-        "open_count": totals["count"],
-        "open_amount": totals["amount"],
-        "closing_this_month": mine.filter(expected_close_date__range=(today.replace(day=1), month_end)).order_by(
-            "expected_close_date"
-        )[:10],
-        "overdue_deals": mine.filter(expected_close_date__lt=today).order_by("expected_close_date")[:10],
-        "activities": Activity.objects.filter(owner=request.user, done=False)
+        "summary": opportunity_home_summary(user=user, owner=user, today=today),
+        "closing_this_month": opportunity_closing_in_month(user=user, owner=user, today=today),
+        "overdue_deals": mine.filter(expected_close_date__lt=today).order_by("expected_close_date", "pk")[:10],
+        "activities": Activity.objects.filter(owner=user, done=False)
         .select_related("opportunity", "contact", "organization")
         .order_by("due_at")[:10],
-        "recent": opportunity_list(user=request.user).order_by("-updated_at")[:10],
+        "recent": opportunity_list(user=user).order_by("-updated_at")[:10],
         "today": today,
     }
+    if user.is_manager:
+        context.update(team_home(user=user, today=today))
     return render(request, "home.html", context)
 
 

@@ -1,6 +1,6 @@
 """Every read of activities that a page, an export or the calendar needs."""
 
-from django.db.models import DateTimeField, Value
+from django.db.models import Count, DateTimeField, Value
 from django.utils import timezone
 
 from .models import Activity
@@ -35,3 +35,16 @@ def activity_my_open(*, user, now=None) -> dict:
         "upcoming": [a for a in rows if a.due_at and a.due_at >= now],
         "undated": [a for a in rows if a.due_at is None],
     }
+
+
+def activity_overdue_by_owner(*, user, now=None) -> dict[int, int]:
+    """How many open activities are overdue, per owner, among those ``user`` sees. One query."""
+    now = now or timezone.now()
+    rows = (
+        Activity.objects.visible_to(user)
+        .filter(done=False, due_at__lt=now)
+        .values("owner_id")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    return {row["owner_id"]: row["count"] for row in rows}

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import italy
 from .querysets import ContactQuerySet, OrganizationQuerySet
-from .validators import validate_fiscal_code, validate_sdi_code, validate_vat_number
+from .validators import validate_fiscal_code, validate_sdi_code, validate_vat_number, vat_number_canonical
 
 
 class Organization(models.Model):
@@ -142,9 +142,26 @@ class Organization(models.Model):
             locality = f"{locality} ({self.province})" if locality else self.province
         return [line for line in [self.street, locality, self.country] if line]
 
+    def validate_constraints(self, exclude=None):
+        """The duplicate VAT number is an error on the VAT number (its form field, its import
+        column), not on the whole record."""
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict({})
+            duplicate = _("Another organization already has this VAT number.")
+            general = errors.pop(NON_FIELD_ERRORS, [])
+            vat = [e for e in general if str(getattr(e, "message", e)) == str(duplicate)]
+            if vat:
+                errors.setdefault("vat_number", []).extend(vat)
+            rest = [e for e in general if e not in vat]
+            if rest:
+                errors[NON_FIELD_ERRORS] = rest
+            raise ValidationError(errors) from None
+
     def clean(self):
         errors = {}
-        self.vat_number = self.vat_number.strip().replace(" ", "").upper()
+        self.vat_number = vat_number_canonical(self.vat_number)
         self.fiscal_code = self.fiscal_code.strip().replace(" ", "").upper()
         self.sdi_code = self.sdi_code.strip().replace(" ", "").upper()
         self.pec = self.pec.strip()

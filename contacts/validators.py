@@ -9,6 +9,18 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.it import codicefiscale, iva
 
 
+def vat_number_canonical(value: str) -> str:
+    """The one form a VAT number is stored in, so that the same company cannot be recorded twice
+    under two spellings: an Italian partita IVA as its 11 digits ("IT 765.432.101-57" and
+    "IT76543210157" are "76543210157"), another EU number with its country prefix, upper case,
+    without spaces, dots or dashes. A value that is no VAT number is returned compact, for the
+    validator to refuse."""
+    compact = "".join(value.split()).replace(".", "").replace("-", "").upper()
+    if compact.startswith("IT") and compact[2:].isdigit():
+        return compact[2:]
+    return compact
+
+
 def validate_vat_number(value: str) -> None:
     """An 11-digit partita IVA (``IT`` prefix optional) or an EU VAT number with its prefix."""
     compact = value.replace(" ", "").upper()

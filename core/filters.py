@@ -2,9 +2,10 @@ import datetime
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
-from .forms import StyledFormMixin
+from .forms import DASHES, StyledFormMixin, any_label
 from .validators import plausible_date
 
 
@@ -14,11 +15,29 @@ class StyledFilterSet(django_filters.FilterSet):
     Every date filter accepts only plausible dates (years 1900–2999, ``core.validators``): a
     report from year 1 to 9999 would overflow the date arithmetic and the time zone conversion,
     and no deal is dated there. An implausible date is a form error naming the filter (a 400 in
-    the API), like any other bad value."""
+    the API), like any other bad value.
+
+    A filter's form field is built once and cached on the filter (``Filter.field``). A FilterSet's
+    ``filters`` are deep copies of the class's ``base_filters``, but anything that reads
+    ``base_filters[name].field`` (drf-spectacular does, to document the API) caches a field on the
+    *class* filter, which every later copy inherits: labels, choices and empty labels a subclass or
+    an ``__init__`` sets on its copy were then ignored until the server restarted. Each instance
+    drops that cache first and builds its fields from its own copy.
+
+    A choice filter without an explicit ``empty_label`` says what its empty choice means ("Any
+    type"), never Django's "---------"."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for filter_ in self.filters.values():
+            filter_.__dict__.pop("_field", None)
+            choice = isinstance(filter_, django_filters.ChoiceFilter | django_filters.ModelChoiceFilter)
+            if choice and filter_.extra.get("empty_label", DASHES) == DASHES:
+                filter_.extra["empty_label"] = (
+                    _("Default order")
+                    if isinstance(filter_, django_filters.OrderingFilter)
+                    else any_label(filter_.label)
+                )
             if isinstance(filter_, django_filters.DateFilter | django_filters.DateTimeFilter):
                 validators = filter_.extra.get("validators", [])
                 if plausible_date not in validators:

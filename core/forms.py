@@ -2,7 +2,23 @@ from decimal import Decimal, InvalidOperation
 
 from babel.numbers import NumberFormatError, format_decimal, get_decimal_symbol, get_group_symbol, parse_decimal
 from django import forms
-from django.utils.translation import get_language, to_locale
+from django.db.models.fields import BLANK_CHOICE_DASH
+from django.utils.functional import lazy
+from django.utils.translation import get_language, gettext, to_locale
+from django.utils.translation import gettext_lazy as _
+
+DASHES = BLANK_CHOICE_DASH[0][1]  # Django's "---------"
+
+
+def _any_label(label) -> str:
+    text = str(label or "")
+    if len(text) > 1 and not text[1].isupper():  # "Type" -> "type", but "VAT number" stays
+        text = text[0].lower() + text[1:]
+    return gettext("Any %(field)s") % {"field": text}
+
+
+# The empty choice of a filter: "Any type", "Any owner" (translated when rendered).
+any_label = lazy(_any_label, str)
 
 
 def _babel_locale() -> str:
@@ -61,6 +77,19 @@ def _kept(widget) -> dict:
     return {k: v for k, v in widget.attrs.items() if k not in {"min", "max", "step", "type"}}
 
 
+def _name_empty_choice(field) -> None:
+    """Replace Django's "---------" empty choice with words: "Choose…" where a value is needed,
+    "None" where the field may stay empty."""
+    label = _("Choose…") if field.required else _("None")
+    if isinstance(field, forms.ModelChoiceField):
+        if field.empty_label == DASHES:
+            field.empty_label = label
+    elif isinstance(field, forms.ChoiceField):
+        choices = list(field.choices)
+        if any(value == "" and str(text) == DASHES for value, text in choices):
+            field.choices = [(value, label if value == "" and str(text) == DASHES else text) for value, text in choices]
+
+
 class StyledFormMixin:
     """Give every widget the Bootstrap class it needs, so templates can render ``{{ field }}``.
 
@@ -73,11 +102,12 @@ class StyledFormMixin:
         super().__init__(*args, **kwargs)
         size = "-sm" if self.compact else ""
         for field in self.fields.values():
-            if type(field) is forms.DecimalField:
+            if type(field) is forms.DecimalField and not isinstance(field.widget, forms.HiddenInput):
                 # Every amount, price, rate and percentage is typed in the user's number format. Same
                 # field with a localized parser (no extra state), so its validators stay as they are.
                 field.__class__ = LocalizedDecimalField
                 field.widget = forms.TextInput(attrs={**field.widget_attrs(forms.TextInput()), **_kept(field.widget)})
+            _name_empty_choice(field)
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input"

@@ -4,6 +4,8 @@ from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from .probes import health_live, health_ready, metrics_view
+
 
 def bad_request(request, message: str, *, field: str | None = None):
     """A 400 that says what is wrong: the API's JSON error shape under /api/, a page elsewhere."""
@@ -94,8 +96,6 @@ class HealthCheckMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from .views import health_live, health_ready, metrics_view
-
         path = request.path_info.rstrip("/")
         view = {"/health/live": health_live, "/health/ready": health_ready}.get(path)
         if view is None and path == "/metrics" and request.headers.get("Authorization", "")[:7].lower() == "bearer ":

@@ -2,21 +2,20 @@
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.crypto import constant_time_compare
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 from accounts.permissions import can_purge, can_restore
 
 from .exceptions import DomainError
 from .exports import export_response, wants_export
-from .health import readiness
 from .integrity import integrity_error_explained
-from .metrics import metrics_render
 
 
 class CountedPaginator(Paginator):
@@ -67,6 +66,8 @@ def list_page(request, *, selector, filterset_class, template, export_columns=No
         "objects": page.object_list,
         "archived": archived,
         "exportable": bool(export_columns),
+        # An empty list says "nothing yet" or "nothing matches" depending on this.
+        "filtered": any(value.strip() for name, value in request.GET.items() if name in filterset.filters),
     }
     return render(request, template, context)
 
@@ -142,44 +143,6 @@ def purge_page(request, obj, *, label, purge, done_url, consequences, breadcrumb
     return render(request, "partials/purge_confirm.html", context)
 
 
-# --- Health and metrics (operators, load balancers, Prometheus) ------------------------------------
-
-
-def health_live(request):
-    """The process answers. No database, no cache: a probe that restarts the process on failure."""
-    return JsonResponse({"status": "ok"})
-
-
-def health_ready(request):
-    """Whether this process can serve: database, migrations, cache, broker, outbox backlog (200/503)."""
-    ready, checks = readiness()
-    response = JsonResponse({"status": "ok" if ready else "fail", "checks": checks}, status=200 if ready else 503)
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def metrics_view(request):
-    """Prometheus exposition text, for a bearer of ``METRICS_TOKEN`` or a signed-in staff member.
-    Without a token configured the endpoint does not exist (404)."""
-    token = settings.METRICS_TOKEN
-    if not token:
-        raise Http404
-    authorization = request.headers.get("Authorization", "")
-    bearer = authorization[7:] if authorization[:7].lower() == "bearer " else ""
-    user = getattr(request, "user", None)  # none when answered before the session middleware
-    allowed = (bearer and constant_time_compare(bearer, token)) or (
-        user is not None and user.is_authenticated and user.is_active and user.is_staff
-    )
-    if not allowed:
-        response = HttpResponse(_("Metrics need the metrics token or a staff login."), status=401)
-        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
-        return response
-    body, content_type = metrics_render()
-    response = HttpResponse(body, content_type=content_type)
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 def lookup_response(request, search, *, label, detail=lambda obj: ""):
     """The JSON answer of an autocomplete (static/js/combobox.js): ``search(text)`` returns the
     first matches and how many there are; each result is ``{"id", "label", "detail"}``.
@@ -194,3 +157,10 @@ def lookup_response(request, search, *, label, detail=lambda obj: ""):
             "more": count > len(results),
         }
     )
+
+
+def favicon(request):
+    """``/favicon.ico``, which browsers ask for on their own whatever the page's ``<link rel=icon>``."""
+    response = redirect(staticfiles_storage.url("favicon.ico"))
+    patch_cache_control(response, public=True, max_age=86400)
+    return response

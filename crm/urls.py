@@ -3,10 +3,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts.views import home, language_set
-from core.views import health_live, health_ready, metrics_view
+from core.probes import health_live, health_ready, metrics_view
+from core.views import favicon
 
 urlpatterns = [
     path("", home, name="home"),
+    path("favicon.ico", favicon, name="favicon"),
     # Also answered earlier by core.middleware.HealthCheckMiddleware; the patterns name them.
     path("health/live", health_live, name="health_live"),
     path("health/ready", health_ready, name="health_ready"),

@@ -7,6 +7,7 @@ ignoring case and spacing, contact e-mail, product code) — among the records t
 (see ``imports.importers``): a record they may not see is never matched, linked or revealed.
 """
 
+import copy
 import csv
 import datetime
 import io
@@ -15,16 +16,20 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from accounts.permissions import ChangeNotAllowed
+from contacts.models import Contact, Organization
 from core.exceptions import ValidationError
 from core.outbox import registered_task
+from opportunities.models import Opportunity
+from products.models import Product
 
 from .fields import FRACTION, PERCENT, CellError, auto_mapping, fields_for, mapping_errors, probability_scale
 from .importers import CREATE_CHOICES, CREATE_ORGANIZATIONS, IMPORTERS, RowError
@@ -86,9 +91,49 @@ def _column_errors(exc: ValidationError, mapping: dict, labels: dict) -> list[tu
         items = [(NON_FIELD_ERRORS, exc.messages)]
     errors = []
     for name, messages in items:
-        column = mapping.get(name) or (str(labels[name]) if name in labels else "")
-        errors += [(column, str(message)) for message in messages]
+        errors += [(_column_of(name, mapping, labels), str(message)) for message in messages]
     return errors
+
+
+def _column_of(name: str, mapping: dict, labels: dict) -> str:
+    """What a person calls the field an error is about: the file's column if one maps to it, else the
+    field's label ("VAT number"), never the code name (``vat_number``). A record the row creates on
+    the way (a deal's organization) has fields the import kind does not list: their model says."""
+    if name == NON_FIELD_ERRORS:
+        return ""
+    if mapping.get(name):
+        return mapping[name]
+    if name in labels:
+        return capfirst(str(labels[name]))
+    for model in (Organization, Contact, Opportunity, Product):
+        try:
+            return capfirst(str(model._meta.get_field(name).verbose_name))
+        except FieldDoesNotExist:
+            continue
+    return capfirst(name.replace("_", " "))
+
+
+def _more_errors(importer, values: dict, known: set, mapping: dict, labels: dict) -> list[tuple[str, str]]:
+    """The errors the record's own checks find in a row's other cells (an invalid VAT number next to
+    an unreadable number), so the person fixes the row once. Tried in a savepoint that is rolled back,
+    by a copy of the importer: its lookups must not remember a record that was never kept."""
+    trial = copy.deepcopy(importer)
+    trial.notes = []
+    try:
+        with transaction.atomic():
+            try:
+                trial.save(values)
+            finally:
+                transaction.set_rollback(True)
+    except RowError as exc:
+        found = [(_column_of(k, mapping, labels), str(m)) for k, m in exc.errors.items()]
+    except ValidationError as exc:
+        found = _column_errors(exc, mapping, labels)
+    except (ChangeNotAllowed, DatabaseError):
+        return []
+    else:
+        return []  # the other cells are fine
+    return [(column, message) for column, message in found if column not in known]
 
 
 def _import_row(importer, row: dict, line: int, mapping: dict, labels: dict) -> RowOutcome:
@@ -107,20 +152,24 @@ def _import_row(importer, row: dict, line: int, mapping: dict, labels: dict) -> 
             errors.append((header, _("This value is required.")))
     if errors:
         # Report every error of the row at once: the cells that could not be read, and what the
-        # importer would refuse in the rest of the row.
+        # importer would refuse in the rest of the row (its own checks when it has them, else the
+        # record's checks tried in a savepoint that is rolled back).
         check = getattr(importer, "check", None)
         if check is not None:
             with transaction.atomic():  # a check may create a missing lost reason: keep nothing
                 more = check(values)  # only the cells that could be read
                 transaction.set_rollback(True)
-            errors += [(mapping.get(k) or str(labels.get(k, k)), str(m)) for k, m in more.items()]
+            errors += [(_column_of(k, mapping, labels), str(m)) for k, m in more.items()]
+        elif all(values.get(spec.name) not in ("", None) for spec in importer.fields if spec.required):
+            known = {column for column, _message in errors}
+            errors += _more_errors(importer, values, known, mapping, labels)
         return RowOutcome(line, REJECTED, errors)
     importer.notes = []
     try:
         with transaction.atomic():
             action, record = importer.save(values)
     except RowError as exc:
-        errors = [(mapping.get(k) or str(labels.get(k, k)), str(m)) for k, m in exc.errors.items()]
+        errors = [(_column_of(k, mapping, labels), str(m)) for k, m in exc.errors.items()]
         return RowOutcome(line, REJECTED, errors)
     except ValidationError as exc:
         return RowOutcome(line, REJECTED, _column_errors(exc, mapping, labels))

@@ -138,6 +138,8 @@ def _preview_context(job, preview, values_form) -> dict:
         "more_accepted": max(0, len(accepted) - 50),
         "checked": len(result.outcomes),
         "total": job.total_rows,
+        # The button counts the rows that will be imported, not the rejected ones the preview found.
+        "importable": max(0, job.total_rows - len(rejected)),
     }
 
 

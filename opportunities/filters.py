@@ -15,12 +15,23 @@ from .deal_filters import search_deals
 from .models import LeadSource, Opportunity, OpportunityLine, OpportunityType, Status
 
 
+class _ScopeField(django_filters.fields.ChoiceField):
+    """``scope=all`` (older links, API clients) still means everyone, which the empty choice says."""
+
+    def valid_value(self, value):
+        return value == "all" or super().valid_value(value)
+
+
+class ScopeFilter(django_filters.ChoiceFilter):
+    field_class = _ScopeField
+
+
 class OpportunityFilter(StyledFilterSet):
     """Every filter of the deal list, the board and the API. ``scope`` needs ``request``."""
 
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    scope = django_filters.ChoiceFilter(
-        choices=[("mine", _("Mine")), ("team", _("My team")), ("all", _("Everyone"))],
+    scope = ScopeFilter(
+        choices=[("mine", _("Mine")), ("team", _("My team"))],
         method="filter_scope",
         label=_("Whose"),
         empty_label=_("Everyone"),

@@ -1,6 +1,9 @@
 """Every read of opportunities that a page, the API, an export or the board needs."""
 
-from django.db.models import Exists, OuterRef
+import calendar
+import datetime
+
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 
 from .deal_filters import DealFilters
 from .models import Opportunity
@@ -142,3 +145,62 @@ def opportunity_detail_related(*, opportunity: Opportunity) -> dict:
         "documents": opportunity.documents.select_related("uploaded_by"),
         "activities": opportunity.activities.select_related("owner").order_by("done", "due_at", "id"),
     }
+
+
+def opportunity_home_summary(*, user, owner=None, today: datetime.date) -> dict:
+    """The open deals ``user`` sees (only ``owner``'s when given), counted and summed over every row
+    in one query: how many, their amount in the base currency, how many close this month and how
+    many are past their expected close date."""
+    month_start, month_end = _month_bounds(today)
+    deals = Opportunity.objects.visible_to(user).active().open()
+    if owner is not None:
+        deals = deals.filter(owner=owner)
+    return deals.aggregate(
+        count=Count("id"),
+        amount=Sum("amount_base"),
+        closing=Count("id", filter=Q(expected_close_date__range=(month_start, month_end))),
+        overdue=Count("id", filter=Q(expected_close_date__lt=today)),
+    )
+
+
+def opportunity_open_by_owner(*, user, today: datetime.date) -> list[dict]:
+    """The open pipeline ``user`` sees, per owner (a manager's team, rep by rep), over every row:
+    ``owner_id``, ``name``, ``count``, ``amount`` (base currency), ``overdue`` (past their expected
+    close date). Largest pipeline first. One query."""
+    rows = (
+        Opportunity.objects.visible_to(user)
+        .active()
+        .open()
+        .values("owner_id", "owner__first_name", "owner__last_name", "owner__username")
+        .annotate(
+            count=Count("id"),
+            amount=Sum("amount_base"),
+            overdue=Count("id", filter=Q(expected_close_date__lt=today)),
+        )
+        .order_by(F("amount").desc(nulls_last=True), "owner__username")
+    )
+    return [
+        {
+            "owner_id": row["owner_id"],
+            "name": f"{row['owner__first_name']} {row['owner__last_name']}".strip() or row["owner__username"],
+            "count": row["count"],
+            "amount": row["amount"],
+            "overdue": row["overdue"],
+        }
+        for row in rows
+    ]
+
+
+def opportunity_closing_in_month(*, user, today: datetime.date, owner=None, limit: int = 10):
+    """Open deals ``user`` sees (only ``owner``'s when given) expected to close in ``today``'s month,
+    soonest first, at most ``limit``."""
+    month_start, month_end = _month_bounds(today)
+    deals = opportunity_list(user=user).open().filter(expected_close_date__range=(month_start, month_end))
+    if owner is not None:
+        deals = deals.filter(owner=owner)
+    return deals.order_by("expected_close_date", "pk")[:limit]
+
+
+def _month_bounds(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    start = today.replace(day=1)
+    return start, start.replace(day=calendar.monthrange(today.year, today.month)[1])

@@ -12,7 +12,7 @@ class QuoteFilter(StyledFilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     status = django_filters.ChoiceFilter(choices=Quote.Status.choices, label=_("Status"))
     year = django_filters.NumberFilter(label=_("Year"))
-    opportunity = IdFilter(field_name="opportunity_id", widget=forms.HiddenInput)
+    opportunity = IdFilter(field_name="opportunity_id", label=_("Deal"), widget=forms.HiddenInput)
 
     class Meta:
         model = Quote

@@ -5,12 +5,14 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from core.models import PricedLine
 from core.validators import currency_code, plausible_date
 
 from .querysets import QuoteQuerySet
+from .vat import totals_of
 
 
 class Quote(models.Model):
@@ -106,6 +108,12 @@ class Quote(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    @cached_property
+    def totals(self):
+        """Subtotal, VAT and total of the lines, the arithmetic of the quote page and the PDF (the
+        list's selector prefetches the lines)."""
+        return totals_of(self.lines.all())
 
     @property
     def customer(self):

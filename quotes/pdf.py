@@ -326,7 +326,9 @@ def _build(quote, lines, totals) -> bytes:
         canvas.setFillColor(colors.HexColor("#777777"))
         text = f"{settings.CRM_COMPANY_NAME} · {settings.CRM_COMPANY_ADDRESS}"
         canvas.drawString(document.leftMargin, 10 * mm, text[:150])
-        canvas.drawRightString(A4[0] - document.rightMargin, 10 * mm, f"{number} · {_('Page')} {document.page}")
+        # Not in an f-string: makemessages cannot see a msgid there, so "Page" stayed English.
+        page = _("%(number)s · Page %(page)s") % {"number": number, "page": document.page}
+        canvas.drawRightString(A4[0] - document.rightMargin, 10 * mm, page)
         canvas.restoreState()
 
     doc.build(story, onFirstPage=footer, onLaterPages=footer)

@@ -1,5 +1,7 @@
 """Every read of quotes that a page, the PDF or an export needs."""
 
+from django.db.models import Prefetch
+
 from .models import Quote, QuoteLine
 from .vat import QuoteTotals, totals_of
 
@@ -14,6 +16,8 @@ def quote_list(*, user, include_archived: bool = False):
     return (
         Quote.objects.visible_to(user)
         .select_related(*LIST_RELATED)
+        # The page's lines in one query, for each quote's total (``Quote.totals``).
+        .prefetch_related(Prefetch("lines", queryset=QuoteLine.objects.order_by("position", "id")))
         .annotate(archived_at=Value(None, output_field=DateTimeField()))
     )
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Team
 from accounts.permissions import sees_everything, team_ids
 from core.currency import base_currency, currency_choices
+from core.dates import date_label
 from core.filters import StyledFilterSet
 from opportunities.models import LeadSource, Opportunity, OpportunityLine, OpportunityType
 from pipeline.models import Pipeline
@@ -158,7 +159,7 @@ class ReportFilter(StyledFilterSet):
         start, end = self.date_range() if self.is_bound and self.is_valid() else (None, None)
         if not (start or end):
             return str(_("All time"))
-        return f"{start.isoformat() if start else '…'} – {end.isoformat() if end else '…'}"
+        return f"{date_label(start) if start else '…'} – {date_label(end) if end else '…'}"
 
     @property
     def chosen_currency(self) -> str:

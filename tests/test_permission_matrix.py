@@ -379,6 +379,7 @@ ROUTES = [
     R("home", "GET", "login"),
     R("login", "GET", "public"),  # signed-in users are sent on (302); see _status
     R("logout", "POST", "public", ok=302),
+    R("favicon", "GET", "public", ok=302),  # to the static file
     R("set_language", "POST", "public", ok=302, data=lambda w: {"language": "it", "next": "/"}),
     R("accounts:profile", "GET", "login"),
     R("accounts:owner_lookup", "GET", "login", data=lambda w: {"q": "a"}),

@@ -75,5 +75,5 @@ def test_a_valid_italian_organization_is_saved(rep):
                 "country": "Italia",
             },
         )
-    assert org.vat_number == "IT00743110157"
+    assert org.vat_number == "00743110157"
     assert org.address_lines == ["Via Roma 1", "20121 Milano (MI)", "Italia"]

@@ -20,7 +20,8 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # A fixed key is fine for local development only; production.py insists on a real one.
 SECRET_KEY = env("SECRET_KEY", default="django-insecure-local-development-only")
-DEBUG = env.bool("DEBUG", default=True)
+# Off unless asked for: Django's debug pages (a 404 listing every URL pattern) are for developers.
+DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -249,6 +250,9 @@ CELERY_BEAT_SCHEDULE = {
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# `make run` serves the static files without collectstatic, whether DEBUG is on or off;
+# production serves the collected, hashed copies (production.py).
+WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 STORAGES = {

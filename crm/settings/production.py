@@ -39,6 +39,7 @@ if not REDIS_URL:
     )
 
 DEBUG = False
+WHITENOISE_USE_FINDERS = False
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 # Log lines are JSON objects unless LOG_FORMAT=text says otherwise.
 LOG_FORMAT = env("LOG_FORMAT", default="json")

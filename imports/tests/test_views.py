@@ -120,7 +120,8 @@ def test_preview_of_a_long_file_checks_its_first_rows_and_says_so(client_admin, 
     upload(client_admin)
     job = ImportJob.objects.get()
     page = client_admin.get(reverse("imports:preview", args=[job.pk])).content.decode()
-    assert "A dry run of the first 2 of 3 rows" in page and "Import 3 rows" in page
+    # Beta's "tre" employees is rejected: the button counts the other two (the third not checked yet).
+    assert "A dry run of the first 2 of 3 rows" in page and "Import 2 rows" in page
 
 
 @pytest.mark.django_db

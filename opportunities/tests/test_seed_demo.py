@@ -34,6 +34,13 @@ def test_seed_demo_creates_a_believable_data_set_once():
     stale = sum(deal.is_stale for deal in open_deals)
     assert 0 < stale < len(open_deals)
 
+    # A few quotes, in more than one state, with their lines (issue 16: the demo had none).
+    from quotes.models import Quote
+
+    assert 5 <= Quote.objects.count() <= 8
+    assert {"draft", "sent"} <= set(Quote.objects.values_list("status", flat=True))
+    assert all(quote.lines.exists() for quote in Quote.objects.all())
+
     again = StringIO()
     call_command("seed_demo", deals=40, stdout=again)
     assert "already loaded" in again.getvalue()

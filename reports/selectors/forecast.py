@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import owned_by_visible_q, sees_everything
 from core.currency import quantize_cents
+from core.dates import month_label
 from opportunities.deal_filters import DealFilters
 from opportunities.models import Opportunity
 from pipeline.models import Pipeline
@@ -34,7 +35,7 @@ class ForecastMonth:
     def label(self) -> str:
         if self.name:
             return self.name
-        return f"{self.month.year}-{self.month.month:02d}" if self.month else _("No expected date")
+        return month_label(self.month) if self.month else _("No expected date")
 
     @property
     def unweighted(self) -> Decimal:
@@ -70,11 +71,11 @@ class ForecastVersusActual:
 
     @property
     def label(self) -> str:
-        return f"{self.month.year}-{self.month.month:02d}"
+        return month_label(self.month)
 
     def as_dict(self) -> dict:
         return {
-            "month": self.label,
+            "month": f"{self.month.year}-{self.month.month:02d}",
             "snapshot_week": self.week_start.isoformat(),
             "forecast": str(self.forecast),
             "weighted": str(self.weighted),

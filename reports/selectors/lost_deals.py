@@ -100,15 +100,28 @@ def lost_deals_report(*, user, params=None) -> LostReport:
     )
     stage_ids = {row["lost_from_stage_id"] for row in rows if row["lost_from_stage_id"]}
     stages = {s.pk: s for s in Stage.objects.filter(pk__in=stage_ids).select_related("pipeline")} if stage_ids else {}
-    by_stage = collect(
-        rows,
-        "lost_from_stage_id",
-        lambda row: (
-            stages[row["lost_from_stage_id"]].display_name if row["lost_from_stage_id"] in stages else _("Unknown")
-        ),
-    )
+    # Without a chosen pipeline, the deals may come from several: each stage is named with its
+    # pipeline and the stages stay grouped by pipeline (the default one first), never interleaved.
+    several = len({stage.pipeline_id for stage in stages.values()}) > 1
+
+    def stage_label(row):
+        stage = stages.get(row["lost_from_stage_id"])
+        if stage is None:
+            return _("Unknown")
+        if several:
+            return f"{stage.pipeline.display_name} › {stage.display_name}"
+        return stage.display_name
+
+    by_stage = collect(rows, "lost_from_stage_id", stage_label)
+
+    def funnel_order(group):
+        if group.key is None:
+            return (True, False, "", 0)
+        stage = stages[int(group.key)]
+        return (False, not stage.pipeline.is_default, stage.pipeline.name.lower(), stage.order)
+
     # Keep the funnel's order for stages (a person reads them as the pipeline goes).
-    by_stage.sort(key=lambda g: (g.key is None, stages[int(g.key)].order if g.key else 0))
+    by_stage.sort(key=funnel_order)
     total = LostGroup(key=None, label=_("Total"))
     for group in by_reason:
         total.count += group.count

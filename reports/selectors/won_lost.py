@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Team
 from accounts.permissions import is_anonymous, owned_by_visible_q, sees_everything
 from core.currency import quantize_cents
+from core.dates import month_label, quarter_label
 from opportunities.models import LeadSource, OpportunityLine, OpportunityType
 from pipeline.models import LostReason
 
@@ -233,11 +234,12 @@ def _group_label(group_by: str, key, names: dict) -> tuple[str | None, str, tupl
         label = str(dict(LeadSource.choices).get(key, key))
         return key, label, (0, label.lower())
     day = local_date(key)
+    # The key stays ISO (the API's and the export's sorting); the label is in the reader's language.
     if group_by == "month":
-        text = f"{day.year}-{day.month:02d}"
+        text, label = f"{day.year}-{day.month:02d}", month_label(day)
     else:
-        text = f"{day.year}-Q{(day.month - 1) // 3 + 1}"
-    return text, text, (0, text)
+        text, label = f"{day.year}-Q{(day.month - 1) // 3 + 1}", quarter_label(day)
+    return text, label, (0, text)
 
 
 def _won_lost_from_deals(deals, *, group_by: str, mode: CurrencyMode) -> list[dict]:

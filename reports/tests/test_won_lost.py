@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from reports.selectors import won_lost_report
@@ -70,13 +71,13 @@ def test_single_currency_reports_only_that_currency_unconverted(closed_deals, cr
         (
             "month",
             {
-                "2024-01": (1, 0, "1000.00"),
-                "2024-02": (1, 1, "500.25"),
-                "2024-03": (1, 0, "999.00"),
-                "2024-04": (1, 1, "0.00"),
+                "Jan 2024": (1, 0, "1000.00"),
+                "Feb 2024": (1, 1, "500.25"),
+                "Mar 2024": (1, 0, "999.00"),
+                "Apr 2024": (1, 1, "0.00"),
             },
         ),
-        ("quarter", {"2024-Q1": (3, 1, "2499.25"), "2024-Q2": (1, 1, "0.00")}),
+        ("quarter", {"Q1 2024": (3, 1, "2499.25"), "Q2 2024": (1, 1, "0.00")}),
         ("product", {"Alpha": (1, 1, "1000.00"), "Beta": (2, 0, "1499.25"), "No product": (1, 1, "0.00")}),
         ("type", {"New business": (3, 2, "1999.00"), "Existing business": (1, 0, "500.25")}),
         (
@@ -97,7 +98,14 @@ def test_groupings(closed_deals, crm_admin, group_by, expected):
 
 def test_keys_and_labels_people_read(closed_deals, crm_admin, products):
     report = won_lost_report(user=crm_admin, params={"group_by": "quarter"})
-    assert [(r.key, r.label) for r in report.rows] == [("2024-Q1", "2024-Q1"), ("2024-Q2", "2024-Q2")]
+    assert [(r.key, r.label) for r in report.rows] == [("2024-Q1", "Q1 2024"), ("2024-Q2", "Q2 2024")]
+    with translation.override("it"):  # issue 16: months and quarters were ISO in Italian too
+        report = won_lost_report(user=crm_admin, params={"group_by": "quarter"})
+        assert [(r.key, r.label) for r in report.rows] == [("2024-Q1", "T1 2024"), ("2024-Q2", "T2 2024")]
+        report = won_lost_report(user=crm_admin, params={"group_by": "month", "date_from": "2024-01-01"})
+        assert [r.label for r in report.rows][:2] == ["gen 2024", "feb 2024"]
+        period = won_lost_report(user=crm_admin, params={"date_from": "2026-10-01", "date_to": "2026-12-31"})
+        assert period.filter.period_text == "1 ott 2026 – 31 dic 2026"
     report = won_lost_report(user=crm_admin, params={"group_by": "product"})
     assert report.rows[0].key == str(products["Alpha"].pk)
 

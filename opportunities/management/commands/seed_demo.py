@@ -18,7 +18,7 @@ from activities.models import Activity
 from contacts.models import Contact, Organization
 from contacts.services import contact_create, organization_create
 from core.services import exchange_rate_set
-from opportunities.models import LeadSource, OpportunityLine, OpportunityType
+from opportunities.models import LeadSource, Opportunity, OpportunityLine, OpportunityType, Status
 from opportunities.services import (
     opportunity_create,
     opportunity_line_add,
@@ -26,6 +26,7 @@ from opportunities.services import (
 )
 from pipeline.models import LostReason, Pipeline, Stage
 from products.models import Product
+from quotes.services import quote_accept, quote_create, quote_send
 
 DEMO_PREFIX = "demo-"
 
@@ -216,11 +217,12 @@ class Command(BaseCommand):
             orgs = self._organizations(rng, users)
             contacts = self._contacts(rng, orgs)
             created = self._deals(rng, deals, users, orgs, contacts, products)
+            quotes = self._quotes(rng)
         self._outbox_drain()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data loaded: {len(users)} users, {len(orgs)} organizations, {len(contacts)} contacts, "
-                f"{len(products)} products, {created} deals."
+                f"{len(products)} products, {created} deals, {quotes} quotes."
             )
         )
         self._print_logins()
@@ -402,6 +404,26 @@ class Command(BaseCommand):
             self._walk(rng, opp, owner, outcome, open_stages, won, lost, reasons, created, now)
             self._activities(rng, opp, owner, outcome, now)
         return count
+
+    def _quotes(self, rng) -> int:
+        """A few quotes, as reps make them from their deals: sent for deals being negotiated,
+        accepted for some won ones, one draft still being written."""
+        deals = list(
+            Opportunity.objects.filter(external_id__startswith=DEMO_PREFIX, lines__isnull=False)
+            .exclude(status=Status.LOST)
+            .select_related("owner", "stage")
+            .distinct()
+            .order_by("pk")
+        )
+        chosen = rng.sample(deals, min(8, len(deals)))
+        for index, deal in enumerate(chosen):
+            quote = quote_create(user=deal.owner, opportunity=deal)
+            if index == 0:
+                continue  # a draft
+            quote = quote_send(quote=quote, user=deal.owner)
+            if deal.status == Status.WON:
+                quote_accept(quote=quote, user=deal.owner)
+        return len(chosen)
 
     def _walk(self, rng, opp, owner, outcome, open_stages, won, lost, reasons, created, now):
         """Move the deal through its pipeline at plausible past dates, as a rep would have."""
