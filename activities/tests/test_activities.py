@@ -64,7 +64,7 @@ def test_my_open_and_overdue_page(client, rep, django_assert_num_queries):
     ActivityFactory(subject="Someone else's")
     client.force_login(rep)
     client.get(reverse("activities:mine"))
-    with django_assert_num_queries(3):  # user (the session is cached), team (nav), activities
+    with django_assert_num_queries(2):  # team (nav), activities (the session and the user are cached)
         response = client.get(reverse("activities:mine"))
     assert [a.subject for a in response.context["overdue"]] == ["Late 2", "Late 1", "Late 0"]
     assert [a.subject for a in response.context["upcoming"]] == ["Soon 0", "Soon 1", "Soon 2"]
@@ -119,7 +119,7 @@ def test_activity_list_budget_and_export(client, rep, django_assert_num_queries)
         ActivityFactory(owner=rep, opportunity=opp)
     client.force_login(rep)
     client.get(reverse("activities:list"))
-    with django_assert_num_queries(5):  # user (the session is cached), teams, count, team (nav), rows
+    with django_assert_num_queries(4):  # teams, count, team (nav), rows (the session and the user are cached)
         response = client.get(reverse("activities:list") + "?state=open")
     assert len(response.context["objects"]) == 5
     export = client.get(reverse("activities:list") + "?export=csv")

@@ -75,7 +75,7 @@ def test_progress_partial_polls_until_done_with_fixed_queries(client_admin, djan
     upload(client_admin)
     job = ImportJob.objects.get()
     ImportJob.objects.filter(pk=job.pk).update(status="running", processed_rows=1, total_rows=3)
-    with django_assert_num_queries(2):  # user (the session is cached), job
+    with django_assert_num_queries(1):  # the job (the session and the user are cached)
         partial = client_admin.get(reverse("imports:progress", args=[job.pk])).content.decode()
     assert 'hx-trigger="every 1s"' in partial and 'data-progress="33"' in partial
     ImportJob.objects.filter(pk=job.pk).update(status="done", processed_rows=3)

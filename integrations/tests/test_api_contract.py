@@ -56,8 +56,8 @@ def test_the_schema_declares_json_bodies_only(schema):
     }
     assert bodies
     uploads = {key for key, media in bodies.items() if media != {"application/json"}}
-    # A file upload is the one body that cannot be JSON.
-    assert uploads == {("/api/v1/documents/", "post")}
+    # A file upload is the one body that cannot be JSON: a document, and an import's file.
+    assert uploads == {("/api/v1/documents/", "post"), ("/api/v1/imports/", "post")}
     assert bodies[("/api/v1/documents/", "post")] == {"multipart/form-data"}
 
 

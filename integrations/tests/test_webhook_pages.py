@@ -109,13 +109,14 @@ def test_recent_deliveries_and_a_redelivery_from_the_page(
     webhook_deliveries_send_due()
     client.force_login(rep)
     detail = reverse("integrations:webhook_detail", args=[hook.pk])
-    with django_assert_num_queries(5):  # session, user, webhook, deliveries (visibility in one query), messages
+    client.get(detail)  # the first request reads the user, then cached
+    with django_assert_num_queries(4):  # session, webhook, deliveries (visibility in one query), messages
         page = client.get(detail).content.decode()
     assert page.count('data-testid="delivery"') == 3 and "500" in page
     for _ in range(5):  # two more, to see the count does not grow
         OpportunityFactory(owner=rep, stage=stages["New"])
     outbox_deliver_pending()
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         assert client.get(detail).content.decode().count('data-testid="delivery"') == 8
 
     delivery = WebhookDelivery.objects.filter(subscription=hook, status="pending").first()
@@ -136,9 +137,10 @@ def test_the_list_costs_the_same_queries_whatever_its_length(client, rep, django
     client.force_login(rep)
     url = reverse("integrations:webhooks")
     webhook_create(user=rep, target_url="https://hooks.example.com/1", events=["opportunity.won"])
-    with django_assert_num_queries(3):
+    client.get(url)  # the first request reads the user, then cached
+    with django_assert_num_queries(2):
         assert client.get(url).content.decode().count('data-testid="webhook"') == 1
     for n in range(2, 6):
         webhook_create(user=rep, target_url=f"https://hooks.example.com/{n}", events=["opportunity.won"])
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         assert client.get(url).content.decode().count('data-testid="webhook"') == 5
