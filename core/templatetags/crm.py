@@ -6,9 +6,12 @@ from decimal import Decimal, InvalidOperation
 from babel.numbers import format_currency, format_decimal
 from django import template
 from django.conf import settings
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language, to_locale
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -102,3 +105,21 @@ def may_purge(context, obj) -> bool:
 
     request = context.get("request")
     return bool(request) and can_purge(request.user, obj)
+
+
+@register.simple_tag
+def edit_button(pk, field: str, label, enabled=True):
+    """The pencil of a value edited in place (static/js/deal.js posts the deal's field form at its
+    address), or nothing when the reader may not change the deal. A tag, not an include: a deal
+    list page shows four hundred of them."""
+    if not enabled:
+        return ""
+    text = _("Edit %(label)s") % {"label": label}
+    return format_html(
+        '<a class="inline-edit-button" href="{}" data-inline-edit="{}" aria-label="{}" title="{}">'
+        '<i class="bi bi-pencil" aria-hidden="true"></i></a>',
+        reverse("opportunities:field_edit", args=[pk, field]),
+        field,
+        text,
+        text,
+    )
