@@ -7,9 +7,9 @@ from babel.numbers import format_currency, format_decimal
 from django import template
 from django.conf import settings
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
 
