@@ -167,7 +167,7 @@ def test_two_web_nodes_two_workers_one_beat(cluster, receiver, manager, rep, sta
     webhook_create(
         user=manager,
         target_url=f"http://127.0.0.1:{receiver.server_port}/hook",
-        secret="s3cret",
+        secret="two-nodes-test-secret",
         events=WebhookEvent.values,
     )
     _, token = api_token_create(user=manager, name="two nodes")
