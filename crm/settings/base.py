@@ -275,7 +275,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="crm@localhost")
 from core.logs import logging_config, sentry_init  # noqa: E402
 
 # json: one JSON object per line (production); text: readable lines (the default with DEBUG).
-LOG_FORMAT = env("LOG_FORMAT", default="text" if DEBUG else "json")
+LOG_FORMAT = env("LOG_FORMAT", default="text")  # the production settings default to json
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL, tasks_eager=CELERY_TASK_ALWAYS_EAGER)
 # /metrics answers a bearer of this token (or a signed-in staff member); without it, 404.
