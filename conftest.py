@@ -1,5 +1,6 @@
 """Fixtures shared by every app's tests: users and teams, the seeded pipelines, and the browser."""
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -168,15 +169,15 @@ def browser():
         instance.close()
 
 
-@pytest.fixture
-def page(browser, live_server):
-    """A fresh browser tab (desktop size) whose console errors fail the test."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
+@contextlib.contextmanager
+def checked_tab(browser, *, locale: str):
+    """A fresh browser tab (desktop size) asking for ``locale``, whose JavaScript errors and
+    Content-Security-Policy violations (an inline script or style that slipped in) fail the test."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale=locale)
     tab = context.new_page()
     tab.set_default_timeout(10_000)
     errors = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    # A Content-Security-Policy violation (an inline script or style that slipped in) fails the test.
     tab.on(
         "console",
         lambda msg: errors.append(msg.text) if msg.type == "error" and "Content Security Policy" in msg.text else None,
@@ -184,6 +185,20 @@ def page(browser, live_server):
     yield tab
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser tab in English whose console errors fail the test."""
+    with checked_tab(browser, locale="en-US") as tab:
+        yield tab
+
+
+@pytest.fixture
+def italian(browser, live_server):
+    """The same tab as ``page``, whose browser asks for Italian."""
+    with checked_tab(browser, locale="it-IT") as tab:
+        yield tab
 
 
 @pytest.fixture

@@ -21,23 +21,6 @@ def shot(tab, name):
     tab.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-@pytest.fixture
-def italian(browser, live_server):
-    """A tab whose browser asks for Italian, with the same JavaScript-error check as ``page``."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="it-IT")
-    tab = context.new_page()
-    tab.set_default_timeout(10_000)
-    errors = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.on(
-        "console",
-        lambda msg: errors.append(msg.text) if msg.type == "error" and "Content Security Policy" in msg.text else None,
-    )
-    yield tab
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
-
-
 def test_the_stage_bar_moves_asks_a_lost_reason_and_confirms_won(page, live_server, login, rep, stages, lost_reason):
     deal = OpportunityFactory(owner=rep, stage=stages["New"], name="Tablet per la rete vendita")
     login(page, rep)

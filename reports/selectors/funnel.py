@@ -169,16 +169,16 @@ def funnel_report(*, user, params=None) -> FunnelReport:
     pipeline = filterset.form.cleaned_data.get("pipeline") or Pipeline.objects.default()
     if pipeline is None:
         raise ValidationError({"pipeline": _("There is no pipeline yet.")})
-    all_stages = list(pipeline.stages.order_by("order"))
-    stages = [s for s in all_stages if s.kind != Stage.Kind.LOST]
+    stages = [s for s in pipeline.stages.order_by("order") if s.kind != Stage.Kind.LOST]
     order = {s.pk: s.order for s in stages}
 
+    # The deals the filters select: read only when a kept table cannot answer.
+    deals = CurrencyMode(filterset.chosen_currency).narrow(filterset.qs.filter(pipeline=pipeline)).order_by()
     zones = functools.cache(rollup_time_zones)  # read once, and only if a kept table may answer
     cohorts = _kept_cohorts(user=user, filterset=filterset, pipeline=pipeline, zones=zones)
     if cohorts is not None:
         by_entered = cohorts.values_list("stages_entered").annotate(n=Sum("deals")).order_by()
     else:
-        deals = CurrencyMode(filterset.chosen_currency).narrow(filterset.qs.filter(pipeline=pipeline)).order_by()
         by_entered = deals.values_list("stages_entered").annotate(n=Count("pk")).order_by()
     by_top: dict = {}
     for entered, n in by_entered:
@@ -191,7 +191,7 @@ def funnel_report(*, user, params=None) -> FunnelReport:
     if kept is not None:
         stays = kept.values_list("stage_id", "days").annotate(n=Sum("stays")).order_by()
     else:
-        stays = _stays_of_deals(CurrencyMode(filterset.chosen_currency).narrow(filterset.qs.filter(pipeline=pipeline)))
+        stays = _stays_of_deals(deals)
     histograms: dict = {}
     for stage_id, days, n in stays:
         histograms.setdefault(stage_id, []).append((days, n))
