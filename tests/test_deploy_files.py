@@ -3,12 +3,9 @@ settings read is in the example environment file, which boots the production set
 systemd units point where nginx and the README say; exactly one beat."""
 
 import re
-import shutil
 import subprocess
 
-import pytest
-
-from .servers import BIN, ROOT
+from .servers import BIN, ROOT, required_program
 
 DEPLOY = ROOT / "deploy"
 ENV_EXAMPLE = DEPLOY / "crm.env.example"
@@ -91,9 +88,7 @@ def exec_start(unit: str) -> str:
 
 
 def test_systemd_accepts_the_units(tmp_path):
-    analyze = shutil.which("systemd-analyze")
-    if analyze is None:
-        pytest.skip("systemd-analyze is not installed")
+    analyze = required_program("systemd-analyze", "apt-get install systemd")
     for name, text in UNITS.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
     result = subprocess.run(  # noqa: S603 (our own arguments)
