@@ -241,6 +241,23 @@ def test_the_lost_column_starts_collapsed_and_still_takes_drops(board_page, rep,
     expect(card(page, deal)).to_be_visible()
 
 
+def test_the_won_column_starts_collapsed_like_lost(board_page, rep, stages):
+    """Every won deal expanded made the Won column the longest on the board: it starts folded, like
+    Lost, with its count and sum in the header (a drag across it to Lost: the test above)."""
+    won = OpportunityFactory(owner=rep, stage=stages["Won"], name="Vinto prima")
+    OpportunityFactory(owner=rep, stage=stages["New"], name="In corso")
+    page = board_page()
+    won_column = page.locator(f".board-column[data-stage-id='{stages['Won'].pk}']")
+    expect(card(page, won)).to_be_hidden()
+    assert header(page, stages["Won"]).get_attribute("data-count") == "1"
+    width = won_column.bounding_box()["width"]
+    won_column.locator("[data-collapse-column]").click()
+    expect(card(page, won)).to_be_visible()
+    won_column.locator("[data-collapse-column]").click()
+    expect(card(page, won)).to_be_hidden()
+    assert won_column.bounding_box()["width"] == width
+
+
 def test_on_a_phone_the_filters_fold_away_and_the_columns_snap(page, live_server, login, rep, stages, screenshot):
     OpportunityFactory(owner=rep, stage=stages["New"], name="Telefono")
     page.set_viewport_size({"width": 390, "height": 844})

@@ -221,7 +221,7 @@
     });
   });
 
-  // The Lost column starts collapsed (it only grows); its cards can be shown, and it takes drops
+  // The Won and Lost columns start collapsed (they only grow); its cards can be shown, and it takes drops
   // either way.
   board.addEventListener("click", function (event) {
     var toggle = event.target.closest("[data-collapse-column]");
