@@ -27,6 +27,9 @@ class OutboxEvent(models.Model):
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
+    # The request (or task) that wrote the event: its delivery, and the tasks the delivery queues, log
+    # under the same id, even when the beat sweep delivers it an hour later (core/logs.py).
+    request_id = models.CharField(_("request id"), max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("outbox event")

@@ -24,6 +24,7 @@ from django.utils import timezone
 from kombu.utils.url import maybe_sanitize_url
 
 from .breaker import Breaker
+from .logs import request_id_get, request_id_reset, request_id_set
 from .models import OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ def handlers_for(topic: str) -> list[Handler]:
 
 def event_emit(topic: str, payload: dict) -> OutboxEvent:
     """Record a side effect of the current transaction; it is delivered after commit."""
-    event = OutboxEvent.objects.create(topic=topic, payload=payload)
+    event = OutboxEvent.objects.create(topic=topic, payload=payload, request_id=request_id_get()[:64])
     # One dispatch per transaction is enough, however many events it wrote.
     pending = transaction.get_connection().run_on_commit
     if not any(func is request_dispatch for _savepoints, func, _robust in pending):
@@ -152,6 +153,8 @@ def outbox_deliver_pending(*, limit: int = 200) -> int:
             )
             if event is None:
                 return delivered
+            # The handlers (and the tasks they queue) log under the id of the request that wrote it.
+            token = request_id_set(event.request_id or request_id_get())
             try:
                 with transaction.atomic():
                     for handler in handlers_for(event.topic):
@@ -167,5 +170,7 @@ def outbox_deliver_pending(*, limit: int = 200) -> int:
                 event.delivered_at = timezone.now()
                 event.save(update_fields=["attempts", "delivered_at"])
                 delivered += 1
+            finally:
+                request_id_reset(token)
         if delivered >= limit:
             return delivered

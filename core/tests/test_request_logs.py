@@ -162,3 +162,32 @@ def test_text_format_is_readable_and_json_is_one_object_per_line():
 
     with pytest.raises(ImproperlyConfigured):
         logging_config(log_format="xml", level="INFO", tasks_eager=True)
+
+
+def test_an_event_delivered_later_by_the_sweep_runs_under_the_request_id_that_wrote_it(
+    django_capture_on_commit_callbacks,
+):
+    """The broker was down: the move's event waited in the outbox and the beat sweep (no request of
+    its own) delivered it later. Its handlers, their log lines and the tasks they queue carry the
+    id of the request that wrote the event, so an operator can follow one move end to end."""
+    from django.db import transaction
+
+    from core.logs import request_id_get, request_id_reset, request_id_set
+    from core.outbox import _handlers, event_emit, outbox_deliver_pending, subscribe
+
+    seen = []
+    handler = subscribe("test.request_id")(lambda event: seen.append((event.pk, request_id_get())))
+    try:
+        token = request_id_set("move-45")
+        try:
+            with django_capture_on_commit_callbacks(execute=False), transaction.atomic():
+                event = event_emit("test.request_id", {})
+        finally:
+            request_id_reset(token)
+        assert request_id_get() == "" and event.request_id == "move-45"
+
+        assert outbox_deliver_pending() >= 1  # the sweep, outside of any request
+        assert seen == [(event.pk, "move-45")]
+        assert request_id_get() == ""  # and the sweep's own id is back afterwards
+    finally:
+        _handlers["test.request_id"].remove(handler)
