@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0004_idempotencyrecord'),
+        ("core", "0004_idempotencyrecord"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='outboxevent',
-            name='request_id',
-            field=models.CharField(blank=True, db_default='', default='', max_length=64, verbose_name='request id'),
+            model_name="outboxevent",
+            name="request_id",
+            field=models.CharField(blank=True, db_default="", default="", max_length=64, verbose_name="request id"),
         ),
     ]
