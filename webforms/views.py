@@ -89,7 +89,7 @@ def _snippets(request, webform: WebForm) -> dict:
     fields = SubmissionForm(webform=webform)
     return {
         "page_url": page,
-        "iframe": f'<iframe src="{page}?embed=1" title="{webform.name}" style="width:100%;min-height:640px;border:0" '
+        "iframe": f'<iframe src="{page}?embed=1" title="{webform.name}" style="width:100%;min-height:820px;border:0" '
         f'loading="lazy"></iframe>',
         "html": _html_snippet(page, fields),
         "json_url": base + reverse("webforms_public:submit_json", args=[webform.slug]),
