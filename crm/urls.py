@@ -30,6 +30,8 @@ urlpatterns = [
     path("documents/", include("documents.urls")),
     path("activities/", include("activities.urls")),
     path("calendar/", include("activities.calendar_urls")),
+    path("forms/", include("webforms.urls")),
+    path("f/", include("webforms.public_urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -98,6 +98,10 @@ class Opportunity(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="opportunities"
     )
     lead_source = models.CharField(_("lead source"), max_length=20, choices=LeadSource.choices, blank=True)
+    # Where a deal from a web form came from (webforms app): the campaign of its UTM parameters and
+    # the form's id (a plain id, not a key: the deal table does not depend on the forms app).
+    utm_campaign = models.CharField(_("campaign"), max_length=200, blank=True, default="", db_default="")
+    lead_form = models.BigIntegerField(_("web form"), null=True, blank=True, editable=False)
     lost_reason = models.ForeignKey(
         "pipeline.LostReason",
         verbose_name=_("lost reason"),

@@ -38,6 +38,8 @@ from opportunities.services import opportunity_archive, opportunity_line_add
 from opportunities.tests.factories import OpportunityFactory
 from products.tests.factories import ProductFactory
 from quotes.services import quote_create, quote_line_add, quote_send
+from webforms.models import WebForm
+from webforms.services import Visit, submission_receive
 
 pytestmark = pytest.mark.django_db
 
@@ -129,6 +131,17 @@ KINDS = {
     "api_import_write": _kind(
         anonymous=401, token=403, rep=OK, teammate=404, manager=404, admin=OK, other_rep=404, other_manager=404
     ),
+    # Web forms: managed by managers (their teams' forms) and admins; reps are refused.
+    "webforms": _kind(
+        anonymous=LOGIN, token=LOGIN, rep=403, teammate=403, other_rep=403, manager=OK, other_manager=OK, admin=OK
+    ),
+    "webforms_object": _kind(
+        anonymous=LOGIN, token=LOGIN, rep=403, teammate=403, other_rep=403, manager=OK, other_manager=404, admin=OK
+    ),
+    "api_webforms_view": _kind(
+        anonymous=401, token=OK, rep=404, teammate=404, other_rep=404, manager=OK, other_manager=404, admin=OK
+    ),
+    "method_not_allowed": _kind(405),
 }
 
 
@@ -242,6 +255,10 @@ def _world_build():
         payload={"id": 1, "event": "opportunity.won", "data": {"opportunity": {"id": deal.pk}}},
         status=WebhookDelivery.Status.FAILED,
         attempts=6,
+    )
+    web_form = WebForm.objects.create(name="Modulo", slug="modulo", pipeline=pipeline, owner=manager, assignee=rep)
+    held = submission_receive(
+        webform=web_form, fields={"name": "Bot", "email": "bot@example.com"}, visit=Visit(), suspicions=["honeypot"]
     )
     objects = {name: value for name, value in locals().items() if hasattr(value, "pk")}
     objects.update(stages=stages, pipeline=pipeline, lost_reason=lost_reason)
@@ -642,6 +659,28 @@ ROUTES = [
     # reads that user's feed, and a wrong one is a 404 for everybody.
     R("calendar:feed", "GET", "public", args=lambda w: [w.feed.token]),
     R("calendar:feed", "GET", "nobody", args=lambda w: ["0" * 40]),
+    # --- web forms (the public form is for everybody; its JSON endpoint takes POSTs only)
+    R("webforms:list", "GET", "webforms"),
+    R("webforms:create", "GET", "webforms"),
+    R("webforms:review", "GET", "webforms"),
+    R("webforms:detail", "GET", "webforms_object", args=lambda w: [w.web_form.pk]),
+    R("webforms:edit", "GET", "webforms_object", args=lambda w: [w.web_form.pk]),
+    R("webforms:submission", "GET", "webforms_object", args=lambda w: [w.held.pk]),
+    R("webforms:accept", "POST", "webforms_object", ok=302, args=lambda w: [w.held.pk]),
+    R(
+        "webforms:reject",
+        "POST",
+        "webforms_object",
+        ok=302,
+        args=lambda w: [w.held.pk],
+        data=lambda w: {"reason": "spam"},
+    ),
+    R("webforms_public:form", "GET", "public", args=lambda w: [w.web_form.slug]),
+    R("webforms_public:submit_json", "GET", "method_not_allowed", args=lambda w: [w.web_form.slug]),
+    R("api:web-form-list", "GET", "api_read"),
+    R("api:web-form-detail", "GET", "api_webforms_view", args=lambda w: [w.web_form.pk]),
+    R("api:web-form-submission-list", "GET", "api_read"),
+    R("api:web-form-submission-detail", "GET", "api_webforms_view", args=lambda w: [w.held.pk]),
     # --- reports
     R("reports:index", "GET", "login"),
     R("reports:won_lost", "GET", "login"),

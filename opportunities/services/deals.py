@@ -132,11 +132,15 @@ def opportunity_create(
     external_id: str = "",
     created_at: datetime.datetime | None = None,
     closed_at: datetime.datetime | None = None,
+    utm_campaign: str = "",
+    lead_form: dict | None = None,
 ) -> Opportunity:
     """Create a deal in ``stage`` (default: the first open stage of the default pipeline).
 
     A ``probability`` given here counts as set by hand. ``created_at`` and ``closed_at`` let
     imports keep the dates of the system they come from. Writes the first StageChange row.
+    ``lead_form`` (``{"id", "name", "slug"}``) names the web form a deal came from; the
+    ``opportunity.created`` event (the ``deal.created`` webhook) carries it as ``form``.
     ``owner`` must be a user the caller may assign (``accounts.permissions.assignable_owners``).
     """
     owner_check(user, owner or user)
@@ -163,6 +167,8 @@ def opportunity_create(
         description=description,
         lead_source=lead_source,
         external_id=external_id,
+        utm_campaign=utm_campaign,
+        lead_form=lead_form["id"] if lead_form else None,
         created_by=user,
         created_at=now,
     )
@@ -174,7 +180,10 @@ def opportunity_create(
     opp.full_clean()
     opp.save()
     stage_change_record(change, user=user)
-    event_emit("opportunity.created", {"opportunity": opportunity_payload(opp)})
+    event = {"opportunity": opportunity_payload(opp)}
+    if lead_form:
+        event["form"] = lead_form
+    event_emit("opportunity.created", event)
     return opp
 
 

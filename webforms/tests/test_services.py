@@ -1,0 +1,170 @@
+import pytest
+
+from accounts.tests.factories import UserFactory
+from contacts.models import Contact, Organization
+from contacts.tests.factories import ContactFactory, OrganizationFactory
+from core.exceptions import ValidationError
+from core.models import OutboxEvent
+from opportunities.models import Opportunity
+from webforms.models import Submission, WebForm
+from webforms.services import (
+    SubmissionReplayed,
+    Visit,
+    assignee_pick,
+    submission_accept,
+    submission_receive,
+    submission_reject,
+    webform_save,
+)
+from webforms.tests.factories import WebFormFactory
+
+pytestmark = pytest.mark.django_db
+
+FIELDS = {"name": "Mario Rossi", "email": "Mario.Rossi@Example.com", "company": "Rossi Srl", "message": "Ciao"}
+
+
+def receive(webform, fields=None, **visit):
+    return submission_receive(webform=webform, fields=dict(fields or FIELDS), visit=Visit(**visit))
+
+
+def test_a_submission_creates_contact_organization_and_deal_in_the_first_stage(webform, rep, stages):
+    submission = receive(webform, utm={"campaign": "spring", "source": "google"}, ip="10.0.0.1", nonce="n1")
+    deal = submission.opportunity
+    assert submission.status == Submission.Status.ACCEPTED
+    assert deal.stage == stages["New"] and deal.owner == rep
+    assert deal.name == "Rossi Srl – Mario Rossi"
+    assert deal.lead_source == "website" and deal.utm_campaign == "spring" and deal.lead_form == webform.pk
+    assert deal.description == "Ciao"
+    assert deal.contact.first_name == "Mario" and deal.contact.last_name == "Rossi"
+    assert deal.contact.organization == deal.organization and deal.organization.name == "Rossi Srl"
+    assert submission.utm_source == "google" and submission.ip == "10.0.0.1"
+    assert deal.stage_changes.count() == 1  # entered through the stage service
+
+
+def test_deal_created_event_carries_the_form(webform):
+    receive(webform)
+    event = OutboxEvent.objects.filter(topic="opportunity.created").latest("pk")
+    assert event.payload["form"] == {"id": webform.pk, "name": "Contatti", "slug": "contatti"}
+
+
+def test_same_email_in_other_case_reuses_the_contact(webform):
+    first = receive(webform)
+    second = receive(webform, {**FIELDS, "email": "mario.rossi@EXAMPLE.com", "message": "di nuovo"})
+    assert second.contact == first.contact
+    assert Contact.objects.count() == 1 and Opportunity.objects.count() == 2
+
+
+def test_organization_found_by_vat_with_or_without_it_prefix(webform):
+    org = OrganizationFactory(name="Bianchi SpA", vat_number="76543210157")
+    submission = receive(webform, {**FIELDS, "company": "Altro nome", "vat_number": "IT 765.432.101-57"})
+    assert submission.organization == org
+    assert Organization.objects.count() == 1
+
+
+def test_organization_found_by_normalised_name(webform):
+    org = OrganizationFactory(name="Rossi Srl")
+    submission = receive(webform, {**FIELDS, "company": "  rossi   SRL "})
+    assert submission.organization == org
+
+
+def test_existing_contact_is_not_changed(webform):
+    contact = ContactFactory(first_name="Maria", last_name="Verdi", email="mario.rossi@example.com")
+    submission = receive(webform)
+    contact.refresh_from_db()
+    assert submission.contact == contact and contact.first_name == "Maria"
+    # The deal is with the company the person is known to work for.
+    assert submission.opportunity.organization == contact.organization
+
+
+def test_suspicious_submission_goes_to_review_and_creates_nothing(webform):
+    submission = submission_receive(webform=webform, fields=FIELDS, visit=Visit(), suspicions=["honeypot"])
+    assert submission.status == Submission.Status.REVIEW and submission.opportunity is None
+    assert not Opportunity.objects.exists() and not Contact.objects.exists()
+
+
+def test_review_accept_makes_the_deal_and_reject_keeps_the_reason(webform, manager, rep):
+    held = submission_receive(webform=webform, fields=FIELDS, visit=Visit(), suspicions=["too_fast"])
+    accepted = submission_accept(user=manager, submission=held)
+    assert accepted.status == Submission.Status.ACCEPTED and accepted.opportunity.owner == rep
+    other = submission_receive(
+        webform=webform, fields={**FIELDS, "email": "x@example.com"}, visit=Visit(), suspicions=["honeypot"]
+    )
+    with pytest.raises(ValidationError):
+        submission_reject(user=manager, submission=other, reason=" ")
+    rejected = submission_reject(user=manager, submission=other, reason="spam")
+    assert rejected.status == Submission.Status.REJECTED and rejected.reject_reason == "spam"
+    assert Opportunity.objects.count() == 1
+
+
+def test_a_rep_cannot_review(webform, rep):
+    from accounts.permissions import ChangeNotAllowed
+
+    held = submission_receive(webform=webform, fields=FIELDS, visit=Visit(), suspicions=["honeypot"])
+    with pytest.raises(ChangeNotAllowed):
+        submission_accept(user=rep, submission=held)
+
+
+def test_same_token_twice_is_a_replay_and_writes_nothing_more(webform):
+    receive(webform, nonce="abc")
+    with pytest.raises(SubmissionReplayed):
+        receive(webform, {**FIELDS, "email": "other@example.com"}, nonce="abc")
+    assert Submission.objects.count() == 1 and Contact.objects.count() == 1
+
+
+def test_same_answers_without_token_twice_is_a_replay(webform):
+    receive(webform)
+    with pytest.raises(SubmissionReplayed):
+        receive(webform)
+    assert Opportunity.objects.count() == 1
+
+
+def test_round_robin_spreads_30_submissions_10_10_10_and_skips_inactive(pipeline, manager, team):
+    reps = [UserFactory(username=f"rr{i}", team=team) for i in range(3)]
+    UserFactory(username="away", team=team, is_active=False)
+    webform = WebFormFactory(owner=manager, assignment=WebForm.Assignment.ROUND_ROBIN, team=team)
+    # The manager is a team member too: leave them out of the rotation by giving the team only reps.
+    manager.team = None
+    manager.save()
+    for i in range(30):
+        receive(webform, {**FIELDS, "email": f"lead{i}@example.com"})
+    counts = {r.username: Opportunity.objects.filter(owner=r).count() for r in reps}
+    assert counts == {"rr0": 10, "rr1": 10, "rr2": 10}
+
+
+def test_fewest_open_deals_picks_the_least_busy(pipeline, manager, team, rep, teammate):
+    from opportunities.tests.factories import OpportunityFactory
+
+    manager.team = None
+    manager.save()
+    OpportunityFactory(owner=rep)
+    webform = WebFormFactory(owner=manager, assignment=WebForm.Assignment.FEWEST_OPEN, team=team)
+    assert assignee_pick(webform) == teammate
+
+
+def test_inactive_fixed_assignee_falls_back_to_the_form_owner(webform, rep, manager):
+    rep.is_active = False
+    rep.save()
+    webform.refresh_from_db()
+    assert assignee_pick(webform) == manager
+
+
+def test_webform_save_checks_the_caller_and_the_assignee(pipeline, manager, rep, other_rep):
+    with pytest.raises(ValidationError) as exc:
+        webform_save(
+            user=manager,
+            webform=WebForm(name="X", slug="x", pipeline=pipeline, assignee=other_rep, owner=manager),
+        )
+    assert "assignee" in exc.value.message_dict
+    from accounts.permissions import ChangeNotAllowed
+
+    with pytest.raises(ChangeNotAllowed):
+        webform_save(user=rep, webform=WebForm(name="X", slug="x", pipeline=pipeline, assignee=rep, owner=rep))
+    saved = webform_save(user=manager, webform=WebForm(name="X", slug="x", pipeline=pipeline, assignee=rep))
+    assert saved.owner == manager
+
+
+def test_invalid_vat_number_leaves_nothing_half_created(webform):
+    # The view validates VAT numbers; a service given a bad one refuses before anything is written.
+    with pytest.raises(ValidationError):
+        receive(webform, {**FIELDS, "vat_number": "12345678901"})
+    assert not Submission.objects.exists() and not Contact.objects.exists() and not Organization.objects.exists()

@@ -1,0 +1,37 @@
+import pytest
+from django.core import mail
+from django.core.cache import caches
+from django.test import override_settings
+
+from core.cache import breakers_reset
+from webforms import spam
+from webforms.services import Visit, submission_receive
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_the_assigned_owner_gets_an_email(webform, rep):
+    rep.email = "rep@example.com"
+    rep.save()
+    submission_receive(webform=webform, fields={"name": "Luca Verdi", "email": "luca@example.com"}, visit=Visit())
+    sent = [m for m in mail.outbox if m.to == ["rep@example.com"]]
+    assert len(sent) == 1 and "Luca Verdi" in sent[0].subject
+    assert "/opportunities/" in sent[0].body
+
+
+@override_settings(
+    CACHES={
+        "default": {
+            "BACKEND": "core.cache.FaultTolerantRedisCache",
+            "LOCATION": "redis://127.0.0.1:24099/0",  # nothing listens here: Redis is down
+            "OPTIONS": {"socket_connect_timeout": 0.1, "socket_timeout": 0.1},
+        }
+    }
+)
+def test_rate_limit_lets_people_through_when_the_cache_is_down():
+    breakers_reset()
+    assert type(caches["default"]).__name__ == "FaultTolerantRedisCache"
+    try:
+        assert not any(spam.over_rate_limit(form_id=1, ip="10.0.0.9") for _ in range(20))
+    finally:
+        breakers_reset()
