@@ -260,6 +260,8 @@ def custom_field_update(*, user, definition: CustomField, data: dict) -> CustomF
     old_type, old_choices = definition.type, list(definition.choices or [])
     for field, value in data.items():
         setattr(definition, field, value)
+    definition.label_en = definition.label_en or definition.label_it
+    definition.label_it = definition.label_it or definition.label_en
     if "choices" in data or definition.type != old_type:
         new_choices = data.get("choices", old_choices)
         definition.choices = _choices_clean(definition, new_choices, old_choices if definition.is_choice else [])
