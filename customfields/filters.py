@@ -53,10 +53,11 @@ def _form_field(definition, op: str) -> forms.Field:
     label = definition.label
     if op == "empty":
         return forms.NullBooleanField(label=_("%(field)s is empty") % {"field": label})
+    choices = [(c["key"], definition.choice_label(c["key"])) for c in definition.choices or ()]
     if op == "in":
-        return forms.MultipleChoiceField(choices=[(c["key"], c["key"]) for c in definition.choices], label=label)
+        return forms.MultipleChoiceField(choices=choices, label=label)
     if t in (FieldType.CHOICE, FieldType.MULTI_CHOICE):
-        return forms.ChoiceField(choices=[(c["key"], c["key"]) for c in definition.choices], label=label)
+        return forms.ChoiceField(choices=choices, label=label)
     if t == FieldType.BOOLEAN:
         return forms.NullBooleanField(label=label)
     if t == FieldType.INTEGER and op == "":
