@@ -4,11 +4,13 @@ from django.utils.translation import gettext_lazy as _
 from accounts.permissions import owner_choices
 from core.forms import StyledFormMixin
 from core.widgets import use_autocomplete
+from customfields.forms import CustomFieldsFormMixin
 
 from .models import Contact, Organization
 
 
-class OrganizationForm(StyledFormMixin, forms.ModelForm):
+class OrganizationForm(StyledFormMixin, CustomFieldsFormMixin, forms.ModelForm):
+    custom_fields_entity = "organization"
     website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
 
     class Meta:
@@ -50,7 +52,9 @@ class OrganizationForm(StyledFormMixin, forms.ModelForm):
             self.fields["owner"].initial = user.pk
 
 
-class ContactForm(StyledFormMixin, forms.ModelForm):
+class ContactForm(StyledFormMixin, CustomFieldsFormMixin, forms.ModelForm):
+    custom_fields_entity = "contact"
+
     class Meta:
         model = Contact
         fields = ["first_name", "last_name", "job_title", "organization", "email", "phone", "mobile", "owner", "notes"]

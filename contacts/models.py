@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import JSONField, Q, Value
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -85,6 +85,11 @@ class Organization(models.Model):
     )
     external_id = models.CharField(
         _("external id"), max_length=100, blank=True, help_text=_("Identifier in the system it was imported from.")
+    )
+    # Values of the company's own fields (customfields app), keyed by each definition's stable key;
+    # written only by this model's services, which validate them (customfields.services).
+    custom_fields = models.JSONField(
+        _("custom fields"), default=dict, db_default=Value({}, JSONField()), editable=False
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -240,6 +245,11 @@ class Contact(models.Model):
         related_name="contacts",
     )
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    # Values of the company's own fields (customfields app), keyed by each definition's stable key;
+    # written only by this model's services, which validate them (customfields.services).
+    custom_fields = models.JSONField(
+        _("custom fields"), default=dict, db_default=Value({}, JSONField()), editable=False
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)

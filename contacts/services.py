@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from accounts.permissions import can_purge, lock_for_change, owner_change_check, owner_check
 from core.exceptions import ValidationError
 from core.outbox import event_emit
+from customfields.services import custom_fields_apply
 from documents.services import document_files_delete_on_commit
 
 from .models import Contact, Organization
@@ -64,6 +65,7 @@ def organization_create(*, user, data: dict) -> Organization:
     """Create an organization; its owner defaults to the user creating it."""
     data = _owner_on_create(user, data)
     org = Organization(owner=user)
+    data, _custom = custom_fields_apply(org, entity="organization", data=data, creating=True)
     _apply(org, data, ORGANIZATION_FIELDS)
     org.full_clean()
     org.save()
@@ -75,7 +77,8 @@ def organization_create(*, user, data: dict) -> Organization:
 def organization_update(*, organization: Organization, user, data: dict) -> Organization:
     org = lock_for_change(Organization, organization.pk, user=user, message=NOT_EDITABLE)
     owner_change_check(user, org, data)
-    changes = _apply(org, data, ORGANIZATION_FIELDS)
+    data, custom_changes = custom_fields_apply(org, entity="organization", data=data)
+    changes = {**_apply(org, data, ORGANIZATION_FIELDS), **custom_changes}
     if changes:
         org.full_clean()
         org.save()
@@ -141,6 +144,7 @@ def contact_create(*, user, data: dict) -> Contact:
     """Create a contact; its owner defaults to the user creating it."""
     data = _owner_on_create(user, data)
     contact = Contact(owner=user)
+    data, _custom = custom_fields_apply(contact, entity="contact", data=data, creating=True)
     _apply(contact, data, CONTACT_FIELDS)
     contact.full_clean()
     contact.save()
@@ -152,7 +156,8 @@ def contact_create(*, user, data: dict) -> Contact:
 def contact_update(*, contact: Contact, user, data: dict) -> Contact:
     obj = lock_for_change(Contact, contact.pk, user=user, message=NOT_EDITABLE)
     owner_change_check(user, obj, data)
-    changes = _apply(obj, data, CONTACT_FIELDS)
+    data, custom_changes = custom_fields_apply(obj, entity="contact", data=data)
+    changes = {**_apply(obj, data, CONTACT_FIELDS), **custom_changes}
     if changes:
         obj.full_clean()
         obj.save()

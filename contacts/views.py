@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import can_edit
 from core.exports import MONEY, Column
 from core.views import archive_toggle, form_page, list_page, lookup_response, paginate, purge_page
+from customfields.exports import custom_export_columns
 from opportunities.selectors import opportunity_list
 
 from . import selectors, services
@@ -77,7 +78,7 @@ def organization_list(request):
         selector=selectors.organization_list,
         filterset_class=OrganizationFilter,
         template="contacts/organization_list.html",
-        export_columns=ORGANIZATION_COLUMNS,
+        export_columns=lambda: [*ORGANIZATION_COLUMNS, *custom_export_columns("organization")],
         export_name="organizations",
     )
 
@@ -156,7 +157,7 @@ def contact_list(request):
         selector=selectors.contact_list,
         filterset_class=ContactFilter,
         template="contacts/contact_list.html",
-        export_columns=CONTACT_COLUMNS,
+        export_columns=lambda: [*CONTACT_COLUMNS, *custom_export_columns("contact")],
         export_name="contacts",
     )
 

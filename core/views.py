@@ -56,8 +56,9 @@ def list_page(request, *, selector, filterset_class, template, export_columns=No
         queryset = queryset.filter(archived_at__isnull=False)
     filterset = filterset_class(request.GET, queryset=queryset, request=request)
     if export_columns and wants_export(request):
+        columns = export_columns() if callable(export_columns) else export_columns  # a callable: read per request
         return export_response(
-            request, rows=filterset.qs.iterator(chunk_size=2000), columns=export_columns, filename=export_name
+            request, rows=filterset.qs.iterator(chunk_size=2000), columns=columns, filename=export_name
         )
     page = paginate(request, filterset.qs, count=count(filterset, archived) if count else None)
     context = {

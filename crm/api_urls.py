@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from accounts.api.views import TeamViewSet, UserViewSet
 from activities.api.views import ActivityViewSet
 from contacts.api.views import ContactViewSet, OrganizationViewSet
+from customfields.api.views import CustomFieldViewSet
 from documents.api.views import DocumentViewSet
 from imports.api.views import ImportJobViewSet, ImportMappingViewSet
 from integrations.api.views import WebhookViewSet
@@ -36,6 +37,7 @@ router.register("imports", ImportJobViewSet, basename="import")
 router.register("import-mappings", ImportMappingViewSet, basename="import-mapping")
 router.register("web-forms", WebFormViewSet, basename="web-form")
 router.register("web-form-submissions", SubmissionViewSet, basename="web-form-submission")
+router.register("custom-fields", CustomFieldViewSet, basename="custom-field")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("contacts.urls")),
     path("imports/", include("imports.urls")),
     path("products/", include("products.urls")),
+    path("settings/custom-fields/", include("customfields.urls")),
     path("quotes/", include("quotes.urls")),
     path("documents/", include("documents.urls")),
     path("activities/", include("activities.urls")),

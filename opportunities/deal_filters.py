@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef, Q
 
 from accounts.permissions import owned_by_visible_q
+from customfields.filters import custom_q_from_param
 
 from .models import Opportunity, OpportunityLine
 
@@ -69,6 +70,8 @@ class DealFilters:
     closed_after: datetime.date | None = None
     closed_before: datetime.date | None = None
     updated_since: datetime.datetime | None = None
+    # Custom field filters: (``cf_…`` parameter, cleaned value) pairs (customfields.filters).
+    custom: tuple[tuple[str, object], ...] = ()
 
     @classmethod
     def from_cleaned_data(cls, data: dict) -> "DealFilters":
@@ -79,6 +82,12 @@ class DealFilters:
         known = {f.name for f in fields(cls)}
         for name, value in data.items():
             if name in _NOT_FILTERS or value in (None, "", [], ()):
+                continue
+            if name.startswith("cf_"):
+                values["custom"] = (
+                    *values.get("custom", ()),
+                    (name, tuple(value) if isinstance(value, list) else value),
+                )
                 continue
             target = _FROM_FILTERSET.get(name, name)
             if target not in known:
@@ -156,6 +165,8 @@ class DealFilters:
             value = getattr(self, name)
             if value not in (None, ""):
                 deals = deals.filter(**{lookup: value})
+        for name, value in self.custom:
+            deals = deals.filter(custom_q_from_param("deal", name, list(value) if isinstance(value, tuple) else value))
         if self.product is not None:
             lines = OpportunityLine.objects.filter(opportunity=OuterRef("pk"), product=self.product)
             deals = deals.filter(Exists(lines))

@@ -9,6 +9,7 @@ from accounts.permissions import owned_by_visible_q
 from contacts.models import Contact, Organization
 from core.filters import IdFilter, PlausibleIsoDateTimeFilter, StyledFilterSet
 from core.widgets import autocomplete_by_id, use_autocomplete
+from customfields.filters import custom_filters
 from pipeline.models import Pipeline, Stage
 
 from .deal_filters import search_deals
@@ -92,6 +93,11 @@ class OpportunityFilter(StyledFilterSet):
     class Meta:
         model = Opportunity
         fields = []
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        # ?cf_<key>=… filters on custom field values (customfields.filters), for the given ones only.
+        self.filters.update(custom_filters("deal", data))
 
     @property
     def form(self):

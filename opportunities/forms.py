@@ -6,6 +6,7 @@ from contacts.models import Contact, Organization
 from core.currency import currency_choices
 from core.forms import StyledFormMixin
 from core.widgets import AutocompleteSelect
+from customfields.forms import CustomFieldsFormMixin
 from pipeline.models import LostReason, Pipeline, Stage
 
 from .models import Opportunity, OpportunityLine
@@ -40,7 +41,9 @@ class StageField(forms.TypedChoiceField):
             raise ValueError(value) from None
 
 
-class OpportunityForm(StyledFormMixin, forms.ModelForm):
+class OpportunityForm(StyledFormMixin, CustomFieldsFormMixin, forms.ModelForm):
+    custom_fields_entity = "deal"
+
     stage = StageField(label=_("Stage"))
     use_stage_probability = forms.BooleanField(label=_("Use the stage's default probability"), required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)

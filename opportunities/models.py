@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, JSONField, Q, Value
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -145,6 +145,11 @@ class Opportunity(models.Model):
         null=True,
         blank=True,
         related_name="+",
+    )
+    # Values of the company's own fields (customfields app), keyed by each definition's stable key;
+    # written only by this model's services, which validate them (customfields.services).
+    custom_fields = models.JSONField(
+        _("custom fields"), default=dict, db_default=Value({}, JSONField()), editable=False
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -343,6 +348,11 @@ class OpportunityChange(models.Model):
     def field_label(self) -> str:
         if self.field == "archived":
             return str(_("archived"))
+        if self.field.startswith("custom_fields."):
+            from customfields.selectors import definition_get
+
+            definition = definition_get("deal", self.field.removeprefix("custom_fields."), include_archived=True)
+            return definition.label if definition else self.field
         try:
             return str(Opportunity._meta.get_field(self.field).verbose_name)
         except Exception:  # a field that no longer exists

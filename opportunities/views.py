@@ -17,6 +17,7 @@ from core.currency import quantize_cents
 from core.exceptions import StaleVersionError
 from core.exports import BASE_AMOUNT_LABEL, MONEY, Column
 from core.views import archive_toggle, form_add_errors, form_page, list_page, purge_page
+from customfields.exports import custom_export_columns
 from pipeline.models import LostReason
 
 from . import selectors, services
@@ -69,7 +70,7 @@ def opportunity_list(request):
         ),
         filterset_class=OpportunityFilter,
         template="opportunities/opportunity_list.html",
-        export_columns=EXPORT_COLUMNS,
+        export_columns=lambda: [*EXPORT_COLUMNS, *custom_export_columns("deal")],
         export_name="deals",
         count=count,
     )

@@ -19,7 +19,7 @@ class BoardFilter(OpportunityFilter):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in list(self.filters):
-            if name not in BOARD_FILTERS:
+            if name not in BOARD_FILTERS and not name.startswith("cf_"):
                 del self.filters[name]
         self.filters["type"].extra["empty_label"] = _("Any type")
 

@@ -3,11 +3,13 @@ from django.utils.translation import gettext_lazy as _
 
 from core.currency import currency_choices
 from core.forms import StyledFormMixin
+from customfields.forms import CustomFieldsFormMixin
 
 from .models import Product, VatRate
 
 
-class ProductForm(StyledFormMixin, forms.ModelForm):
+class ProductForm(StyledFormMixin, CustomFieldsFormMixin, forms.ModelForm):
+    custom_fields_entity = "product"
     vat_rate = forms.TypedChoiceField(label=_("VAT rate"), choices=VatRate.choices, coerce=str)
 
     class Meta:

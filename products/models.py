@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import JSONField, Q, Value
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +45,11 @@ class Product(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     active = models.BooleanField(_("active"), default=True)
+    # Values of the company's own fields (customfields app), keyed by each definition's stable key;
+    # written only by this model's services, which validate them (customfields.services).
+    custom_fields = models.JSONField(
+        _("custom fields"), default=dict, db_default=Value({}, JSONField()), editable=False
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _l
 
 from core.exports import MONEY, Column
 from core.views import form_page, list_page
+from customfields.exports import custom_export_columns
 
 from . import selectors, services
 from .filters import ProductFilter
@@ -42,7 +43,7 @@ def product_list(request):
         selector=selectors.product_list,
         filterset_class=ProductFilter,
         template="products/product_list.html",
-        export_columns=EXPORT_COLUMNS,
+        export_columns=lambda: [*EXPORT_COLUMNS, *custom_export_columns("product")],
         export_name="products",
     )
 

@@ -10,6 +10,7 @@ from core.api.base import ServiceViewSet, service_viewset_schema
 from core.api.fields import VisibleRelatedField
 from core.api.filters import StableOrderingFilterBackend
 from core.filters import PlausibleIsoDateTimeFilter
+from customfields.api.fields import CustomFieldsField
 
 from .. import selectors, services
 from ..filters import ContactFilter, OrganizationFilter
@@ -25,6 +26,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
         queryset=User.objects.filter(is_active=True), required=False, help_text=OWNER_HELP
     )
     archived = serializers.BooleanField(source="is_archived", read_only=True)
+    custom_fields = CustomFieldsField()
 
     class Meta:
         model = Organization
@@ -39,6 +41,7 @@ class ContactSerializer(serializers.ModelSerializer):
         queryset=User.objects.filter(is_active=True), required=False, help_text=OWNER_HELP
     )
     archived = serializers.BooleanField(source="is_archived", read_only=True)
+    custom_fields = CustomFieldsField()
 
     class Meta:
         model = Contact
@@ -58,10 +61,13 @@ class ApiContactFilter(ContactFilter):
 
 
 def _writable(model):
-    return tuple(
-        f.name
-        for f in model._meta.concrete_fields
-        if f.editable and f.name not in EDITABLE_EXCLUDE and not f.primary_key
+    return (
+        *(
+            f.name
+            for f in model._meta.concrete_fields
+            if f.editable and f.name not in EDITABLE_EXCLUDE and not f.primary_key
+        ),
+        "custom_fields",  # not editable as a model field: the service validates it (customfields)
     )
 
 

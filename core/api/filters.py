@@ -11,7 +11,13 @@ class StableOrderingFilterBackend(DjangoFilterBackend):
         filterset_class = self.get_filterset_class(view, queryset)
         # Without any of its parameters a FilterSet selects everything: building it and its form
         # (deep copies of a dozen filters and fields) cost more than the SQL of a page of deals.
-        if filterset_class is None or set(request.query_params) & set(filterset_class.base_filters):
+        # ``cf_…``: the custom field filters a FilterSet adds for the parameters sent (customfields).
+        params = set(request.query_params)
+        if (
+            filterset_class is None
+            or params & set(filterset_class.base_filters)
+            or any(p.startswith("cf_") for p in params)
+        ):
             queryset = super().filter_queryset(request, queryset, view)
         order = [o for o in queryset.query.order_by if o not in ("id", "-id", "pk", "-pk")]
         order = order or getattr(view, "default_ordering", ["-id"])

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "salesdata",
     "integrations",
     "webforms",
+    "customfields",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ from accounts.permissions import OWNER_HELP
 from contacts.models import Contact, Organization
 from core.api.fields import VisibleRelatedField
 from core.currency import quantize_cents
+from customfields.api.fields import CustomFieldsField
 from pipeline.models import LostReason, Pipeline, Stage, StageChange
 from pipeline.stage_names import seeded_display_name
 
@@ -31,6 +32,7 @@ WRITABLE = [
     "lead_source",
     "lost_note",
     "external_id",
+    "custom_fields",
 ]
 
 
@@ -52,6 +54,7 @@ class OpportunitySerializer(serializers.ModelSerializer):
     )
     weighted_amount = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
     archived = serializers.BooleanField(source="is_archived", read_only=True)
+    custom_fields = CustomFieldsField()
 
     class Meta:
         model = Opportunity
@@ -185,6 +188,7 @@ def deal_representation(row: dict, *, tz=None, stage_names: dict | None = None) 
         "lead_source": row["lead_source"],
         "lost_note": row["lost_note"],
         "external_id": row["external_id"],
+        "custom_fields": dict(row["custom_fields"] or {}),
         "pipeline": row["pipeline_id"],
         "stage": row["stage_id"],
         "lost_reason": row["lost_reason_id"],

@@ -16,6 +16,7 @@ from contacts.services import organization_create
 from core.currency import base_currency, quantize_cents, rate_subquery
 from core.exceptions import ValidationError
 from core.outbox import event_emit
+from customfields.services import custom_fields_audit, custom_fields_clean
 from documents.services import document_files_delete_on_commit
 from pipeline.models import LostReason, Pipeline, Stage
 
@@ -61,6 +62,8 @@ STAGE_FIELDS = frozenset({"stage", "lost_reason", "pipeline"})
 def _as_text(opp: Opportunity, field: str, value) -> str:
     if value is None or value == "":
         return ""
+    if field.startswith("custom_fields."):  # already the text a person reads (custom_fields_audit)
+        return str(value)
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
     if isinstance(value, datetime.date):
@@ -134,6 +137,7 @@ def opportunity_create(
     closed_at: datetime.datetime | None = None,
     utm_campaign: str = "",
     lead_form: dict | None = None,
+    custom_fields: dict | None = None,
 ) -> Opportunity:
     """Create a deal in ``stage`` (default: the first open stage of the default pipeline).
 
@@ -142,8 +146,10 @@ def opportunity_create(
     ``lead_form`` (``{"id", "name", "slug"}``) names the web form a deal came from; the
     ``opportunity.created`` event (the ``deal.created`` webhook) carries it as ``form``.
     ``owner`` must be a user the caller may assign (``accounts.permissions.assignable_owners``).
+    ``custom_fields`` (key → value) is validated against the deal definitions; defaults fill the rest.
     """
     owner_check(user, owner or user)
+    values, _changes = custom_fields_clean(entity="deal", data=custom_fields, creating=True)
     if stage is not None and pipeline is not None and stage.pipeline_id != pipeline.pk:
         raise ValidationError({"stage": _("This stage belongs to another pipeline.")})
     pipeline = stage.pipeline if stage is not None else (pipeline or default_pipeline())
@@ -171,6 +177,7 @@ def opportunity_create(
         lead_form=lead_form["id"] if lead_form else None,
         created_by=user,
         created_at=now,
+        custom_fields=values,
     )
     change = stage_enter(opp, stage, user=user, lost_reason=lost_reason, lost_note=lost_note, at=now)
     if closed_at is not None and not stage.is_open:
@@ -212,6 +219,8 @@ def opportunity_update(
     ``probability_is_manual=False`` resets it to the stage's default. Returns the saved deal with
     ``changes`` (field → (old, new)) attached, for the audit trail and the caller's message.
     """
+    data = dict(data)
+    custom_data = data.pop("custom_fields", None)
     unknown = set(data) - EDITABLE_FIELDS - STAGE_FIELDS
     if unknown:
         raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
@@ -232,6 +241,11 @@ def opportunity_update(
         if old != value:
             changes[field] = (old, value)
             setattr(opp, field, value)
+    if custom_data is not None:
+        opp.custom_fields, custom_changes = custom_fields_clean(
+            entity="deal", data=custom_data, existing=opp.custom_fields
+        )
+        changes.update(custom_fields_audit(entity="deal", changes=custom_changes))
 
     manual_before = opp.probability_is_manual
     if data.get("probability_is_manual") is False:

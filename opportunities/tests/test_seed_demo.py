@@ -29,6 +29,18 @@ def test_seed_demo_creates_a_believable_data_set_once():
     # Amounts are known at creation: the timeline does not show "amount 0 → …" dated today.
     assert not OpportunityChange.objects.filter(field="amount").exists()
     assert all(deal.amount == sum(line.net_total for line in deal.lines.all()) for deal in Opportunity.objects.all())
+    # Custom fields an Italian company asks for, with values (customfields).
+    from contacts.models import Organization
+    from customfields.models import CustomField
+
+    assert set(CustomField.objects.values_list("key", flat=True)) == {
+        "settore",
+        "codice_sdi",
+        "pec",
+        "budget_approvato",
+    }
+    assert all(deal.custom_fields.get("settore") for deal in Opportunity.objects.all())
+    assert all(org.custom_fields.get("pec", "").endswith("@pec.example.it") for org in Organization.objects.all())
     # Some open deals are stale on the board, not all of them.
     open_deals = list(Opportunity.objects.filter(status="open").select_related("stage"))
     stale = sum(deal.is_stale for deal in open_deals)

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from core.api.base import ServiceViewSet, service_viewset_schema
 from core.api.filters import StableOrderingFilterBackend
+from customfields.api.fields import CustomFieldsField
 
 from .. import selectors, services
 from ..filters import ProductFilter
@@ -12,9 +13,11 @@ from ..querysets import can_manage_catalog
 
 
 class ProductSerializer(serializers.ModelSerializer):
+    custom_fields = CustomFieldsField()
+
     class Meta:
         model = Product
-        fields = ["id", *services.FIELDS, "created_at", "updated_at"]
+        fields = ["id", *services.FIELDS, "custom_fields", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
         validators = []
 
@@ -26,7 +29,7 @@ class ProductViewSet(ServiceViewSet):
     filterset_class = ProductFilter
     default_ordering = ["name"]
     queryset = Product.objects.none()
-    writable = services.FIELDS
+    writable = (*services.FIELDS, "custom_fields")
 
     def select_list(self):
         return selectors.product_list(user=self.request.user)

@@ -210,8 +210,10 @@ class Command(BaseCommand):
         if not Pipeline.objects.exists():
             raise CommandError("No pipelines: run `python manage.py migrate` first.")
         rng = random.Random(seed)
+        self.custom_rng = random.Random(seed + 1)  # its own sequence: the other demo data stay as they were
         with transaction.atomic():
             users = self._users()
+            self._custom_fields(users["admin"])
             products = self._products()
             self._rates()
             orgs = self._organizations(rng, users)
@@ -258,6 +260,46 @@ class Command(BaseCommand):
                 team.save(update_fields=["manager", "region"])
             users[username] = user
         return users
+
+    def _custom_fields(self, admin) -> None:
+        """A few fields an Italian company asks for on day one (customfields), with values below."""
+        from customfields.models import CustomField
+        from customfields.services import custom_field_create
+
+        fields = [
+            ("organization", "codice_sdi", "Codice SDI", "SDI code", "text", {"section": "Fatturazione"}),
+            ("organization", "pec", "PEC", "Certified e-mail (PEC)", "email", {"section": "Fatturazione"}),
+            (
+                "deal",
+                "settore",
+                "Settore",
+                "Sector",
+                "choice",
+                {
+                    "on_card": True,
+                    "in_list": True,
+                    "choices": [
+                        {"key": "manifattura", "label_it": "Manifattura", "label_en": "Manufacturing"},
+                        {"key": "servizi", "label_it": "Servizi", "label_en": "Services"},
+                        {"key": "commercio", "label_it": "Commercio", "label_en": "Retail"},
+                        {"key": "pa", "label_it": "Pubblica amministrazione", "label_en": "Public sector"},
+                    ],
+                },
+            ),
+            ("deal", "budget_approvato", "Budget approvato", "Approved budget", "money", {"in_list": True}),
+        ]
+        for order, (entity, key, label_it, label_en, type_, extra) in enumerate(fields):
+            if not CustomField.objects.filter(entity=entity, key=key).exists():
+                custom_field_create(
+                    user=admin,
+                    entity=entity,
+                    key=key,
+                    label_it=label_it,
+                    label_en=label_en,
+                    type=type_,
+                    order=order,
+                    **extra,
+                )
 
     def _products(self) -> list[Product]:
         products = []
@@ -312,6 +354,10 @@ class Command(BaseCommand):
                         "email": f"info@{slug}{len(orgs)}.example",
                         "owner": owner,
                         "external_id": f"{DEMO_PREFIX}org-{len(orgs) + 1}",
+                        "custom_fields": {
+                            "codice_sdi": self.custom_rng.choice(["M5UXCR1", "KRRH6B9", "USAL8PV", "0000000"]),
+                            "pec": f"{slug}{len(orgs)}@pec.example.it",
+                        },
                     },
                 )
             )
@@ -392,6 +438,10 @@ class Command(BaseCommand):
                 next_step_date=today + datetime.timedelta(days=rng.randint(1, 21)) if outcome == "open" else None,
                 external_id=f"{DEMO_PREFIX}deal-{number + 1}",
                 created_at=created,
+                custom_fields={
+                    "settore": self.custom_rng.choice(["manifattura", "servizi", "commercio", "pa"]),
+                    "budget_approvato": str(self.custom_rng.randrange(5_000, 150_000, 500)),
+                },
             )
             for line in lines:
                 opportunity_line_add(

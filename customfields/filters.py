@@ -1,0 +1,191 @@
+"""Filters on custom field values, for the lists, the board and the API: ``?cf_<key>=…``.
+
+Parameters (``<key>`` is the definition's key):
+
+- ``cf_<key>=v``: equals (a choice key; for a multiple choice, "has v"; yes/no: true/false);
+- ``cf_<key>__in=a,b``: one of (choices);
+- ``cf_<key>__min=`` / ``cf_<key>__max=``: a range, inclusive (numbers, money amounts, dates, times);
+- ``cf_<key>__contains=text``: text, case-insensitive;
+- ``cf_<key>__empty=true|false``: is empty / is not empty.
+
+Filters exist only for the parameters a request sends (no query for the definitions otherwise). A
+key that does not exist, an operator its type does not take or a bad value is a form error (400 in
+the API) naming the parameter.
+
+On PostgreSQL, equality on a choice (one or several keys) is written as JSON containment
+(``custom_fields @> '{"settore": "pa"}'``), which the GIN ``jsonb_path_ops`` index of the table
+answers without reading the other rows; SQLite compares the extracted value.
+"""
+
+import re
+
+import django_filters
+from django import forms
+from django.db import connection
+from django.db.models import DecimalField, Q
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
+from django.utils.translation import gettext_lazy as _
+
+from .models import FieldType
+from .selectors import definition_get
+
+PARAM = re.compile(r"^cf_([a-z][a-z0-9_]*?)(?:__(in|min|max|contains|empty))?$")
+TEXT_TYPES = {FieldType.TEXT, FieldType.LONG_TEXT, FieldType.URL, FieldType.EMAIL, FieldType.PHONE}
+NUMBER_TYPES = {FieldType.INTEGER, FieldType.DECIMAL, FieldType.PERCENT, FieldType.MONEY}
+RANGE_TYPES = NUMBER_TYPES | {FieldType.DATE, FieldType.DATETIME}
+
+
+def _operators(definition) -> set[str]:
+    t = definition.type
+    ops = {"", "empty"}
+    if t in (FieldType.CHOICE, FieldType.MULTI_CHOICE):
+        ops |= {"in"}
+    if t in RANGE_TYPES:
+        ops |= {"min", "max"}
+    if t in TEXT_TYPES:
+        ops |= {"contains"}
+    return ops
+
+
+def _form_field(definition, op: str) -> forms.Field:
+    t = definition.type
+    label = definition.label
+    if op == "empty":
+        return forms.NullBooleanField(label=_("%(field)s is empty") % {"field": label})
+    choices = [(c["key"], definition.choice_label(c["key"])) for c in definition.choices or ()]
+    if op == "in":
+        return forms.MultipleChoiceField(choices=choices, label=label)
+    if t in (FieldType.CHOICE, FieldType.MULTI_CHOICE):
+        return forms.ChoiceField(choices=choices, label=label)
+    if t == FieldType.BOOLEAN:
+        return forms.NullBooleanField(label=label)
+    if t == FieldType.INTEGER and op == "":
+        return forms.IntegerField(label=label)
+    if t in NUMBER_TYPES:
+        return forms.DecimalField(label=label)
+    if t == FieldType.DATE:
+        return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}))
+    if t == FieldType.DATETIME:
+        return forms.DateTimeField(label=label)
+    if t == FieldType.USER:
+        return forms.IntegerField(label=label)
+    return forms.CharField(label=label)
+
+
+class _InWidget(forms.TextInput):
+    """``a,b`` or repeated parameters, as a list."""
+
+    def value_from_datadict(self, data, files, name):
+        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+        return [v.strip() for value in values if value for v in str(value).split(",") if v.strip()]
+
+
+class CustomValueFilter(django_filters.Filter):
+    def __init__(self, *, definition, op, **kwargs):
+        self.definition, self.op = definition, op
+        super().__init__(**kwargs)
+
+    @property
+    def field(self):
+        if not hasattr(self, "_field"):
+            self._field = _form_field(self.definition, self.op)
+            if self.op == "in":
+                self._field.widget = _InWidget()
+        return self._field
+
+    def filter(self, qs, value):
+        if value in (None, "", [], ()):
+            return qs
+        return qs.filter(custom_q(self.definition, self.op, value))
+
+
+def custom_filters(entity: str, params) -> dict[str, CustomValueFilter]:
+    """The filters of the ``cf_`` parameters in ``params`` (unknown keys give a refusing filter)."""
+    out = {}
+    for name in params or ():
+        match = PARAM.match(name)
+        if not match:
+            continue
+        key, op = match.group(1), match.group(2) or ""
+        definition = definition_get(entity, key)
+        if definition is None or op not in _operators(definition):
+            out[name] = UnknownFilter(field_name=name)
+            continue
+        out[name] = CustomValueFilter(definition=definition, op=op, field_name=name)
+    return out
+
+
+class _Refuse(forms.CharField):
+    def clean(self, value):
+        raise forms.ValidationError(_("There is no custom field filter with this name."))
+
+
+class UnknownFilter(django_filters.Filter):
+    field_class = _Refuse
+
+
+def custom_q_from_param(entity: str, name: str, value) -> Q:
+    """The condition of a validated ``cf_`` parameter (for DealFilters, which keeps only values)."""
+    match = PARAM.match(name)
+    definition = definition_get(entity, match.group(1)) if match else None
+    if definition is None:
+        raise ValueError(f"unknown custom field filter {name!r}")
+    return custom_q(definition, match.group(2) or "", value)
+
+
+def _key_text(key: str, *path):
+    return KT("__".join(("custom_fields", key, *path)))
+
+
+def custom_q(definition, op: str, value) -> Q:
+    """The condition of one custom field filter on a record table."""
+    key, t = definition.key, definition.type
+    postgres = connection.vendor == "postgresql"
+    if op == "empty":
+        has = Q(custom_fields__has_key=key)
+        return ~has if value else has
+    if op == "in" or (op == "" and t in (FieldType.CHOICE, FieldType.MULTI_CHOICE)):
+        keys = value if isinstance(value, list) else [value]
+        q = Q()
+        for choice in keys:
+            if postgres:  # containment: answered by the GIN jsonb_path_ops index
+                wanted = [choice] if t == FieldType.MULTI_CHOICE else choice
+                q |= Q(custom_fields__contains={key: wanted})
+            elif t == FieldType.MULTI_CHOICE:
+                q |= Q(**{f"custom_fields__{key}__icontains": f'"{choice}"'})
+            else:
+                q |= Q(**{f"custom_fields__{key}": choice})
+        return q
+    if op == "contains":
+        return Q(**{f"custom_fields__{key}__icontains": value})
+    if op in ("min", "max"):
+        lookup = "gte" if op == "min" else "lte"
+        if t in NUMBER_TYPES:
+            text = _key_text(key, "amount") if t == FieldType.MONEY else _key_text(key)
+            return _compare(Cast(text, DecimalField(max_digits=30, decimal_places=10)), lookup, value)
+        if t == FieldType.DATE:
+            return _compare(_key_text(key), lookup, value.isoformat())
+        if t == FieldType.DATETIME:
+            from .types import value_clean
+
+            return _compare(_key_text(key), lookup, value_clean(definition, value))
+    if t == FieldType.BOOLEAN:
+        return (
+            Q(custom_fields__contains={key: bool(value)}) if postgres else Q(**{f"custom_fields__{key}": bool(value)})
+        )
+    if t in NUMBER_TYPES:
+        text = _key_text(key, "amount") if t == FieldType.MONEY else _key_text(key)
+        return _compare(Cast(text, DecimalField(max_digits=30, decimal_places=10)), "exact", value)
+    if t == FieldType.DATE:
+        return _compare(_key_text(key), "exact", value.isoformat())
+    if postgres:
+        return Q(custom_fields__contains={key: value})
+    return Q(**{f"custom_fields__{key}": value})
+
+
+def _compare(expression, lookup: str, value) -> Q:
+    from django.db.models import lookups
+
+    classes = {"gte": lookups.GreaterThanOrEqual, "lte": lookups.LessThanOrEqual, "exact": lookups.Exact}
+    return Q(classes[lookup](expression, value))
