@@ -30,6 +30,8 @@ urlpatterns = [
     path("documents/", include("documents.urls")),
     path("activities/", include("activities.urls")),
     path("calendar/", include("activities.calendar_urls")),
+    path("duplicates/", include("dedupe.urls")),
+    path("privacy/", include("privacy.urls")),
     path("admin/", admin.site.urls),
 ]
 
