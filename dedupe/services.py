@@ -23,9 +23,13 @@ def mergeable_fields(kind: str) -> list:
     return [f for f in MODELS[kind]._meta.concrete_fields if f.editable and f.name not in SKIP_FIELDS]
 
 
-def related_counts(kind: str, record) -> dict[str, int]:
-    """How many rows of each registered related kind belong to ``record``."""
-    return {rk.name: rk.rows_for(kind, record).count() for rk in related_kinds(kind)}
+def related_counts(kind: str, record, *, labels: bool = False) -> dict[str, int]:
+    """How many rows of each registered related kind belong to ``record`` (by kind name, or by the
+    model's translated plural name with ``labels``)."""
+    return {
+        (str(rk.model_class._meta.verbose_name_plural) if labels else rk.name): rk.rows_for(kind, record).count()
+        for rk in related_kinds(kind)
+    }
 
 
 @transaction.atomic

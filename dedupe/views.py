@@ -69,7 +69,7 @@ def merge(request):
         values = [(r.pk, getattr(r, f.name)) for r in records]
         if any(v not in (None, "") for _pk, v in values):
             rows.append({"field": f, "values": values, "differ": len({str(v) for _pk, v in values}) > 1})
-    counts = {r.pk: services.related_counts(kind, r) for r in records}
+    counts = {r.pk: services.related_counts(kind, r, labels=True) for r in records}
     return render(
         request,
         "dedupe/merge.html",
