@@ -94,6 +94,16 @@ class Organization(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    # Set by dedupe.services when this record was merged into another (and archived).
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
 
     objects = OrganizationQuerySet.as_manager()
 
@@ -253,6 +263,16 @@ class Contact(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    # Set by dedupe.services when this record was merged into another (and archived).
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
 
     objects = ContactQuerySet.as_manager()
 

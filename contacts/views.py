@@ -10,6 +10,7 @@ from accounts.permissions import can_edit
 from core.exports import MONEY, Column
 from core.views import archive_toggle, form_page, list_page, lookup_response, paginate, purge_page
 from customfields.exports import custom_export_columns
+from dedupe.forms import create_unless_duplicate
 from opportunities.selectors import opportunity_list
 
 from . import selectors, services
@@ -103,7 +104,12 @@ def organization_create(request):
     return form_page(
         request,
         form=OrganizationForm(request.POST or None, user=request.user),
-        save=lambda form: services.organization_create(user=request.user, data=form.cleaned_data),
+        save=lambda form: create_unless_duplicate(
+            request,
+            form,
+            "organization",
+            lambda: services.organization_create(user=request.user, data=form.cleaned_data),
+        ),
         template="contacts/organization_form.html",
         success_message=lambda org: _("Organization “%(name)s” created.") % {"name": org.name},
     )
@@ -183,7 +189,9 @@ def contact_create(request):
     return form_page(
         request,
         form=ContactForm(request.POST or None, user=request.user, initial=initial),
-        save=lambda form: services.contact_create(user=request.user, data=form.cleaned_data),
+        save=lambda form: create_unless_duplicate(
+            request, form, "contact", lambda: services.contact_create(user=request.user, data=form.cleaned_data)
+        ),
         template="contacts/contact_form.html",
         success_message=lambda contact: _("Contact “%(name)s” created.") % {"name": contact.full_name},
     )

@@ -8,11 +8,13 @@ from accounts.api.views import TeamViewSet, UserViewSet
 from activities.api.views import ActivityViewSet
 from contacts.api.views import ContactViewSet, OrganizationViewSet
 from customfields.api.views import CustomFieldViewSet
+from dedupe.api.views import DuplicateListView, MergeView
 from documents.api.views import DocumentViewSet
 from imports.api.views import ImportJobViewSet, ImportMappingViewSet
 from integrations.api.views import WebhookViewSet
 from opportunities.api.views import OpportunityLineViewSet, OpportunityViewSet
 from pipeline.api.views import LostReasonViewSet, PipelineViewSet, StageViewSet
+from privacy.api.views import ContactConsentView
 from products.api.views import ProductViewSet
 from quotes.api.views import QuoteLineViewSet, QuoteViewSet
 from webforms.api.views import SubmissionViewSet, WebFormViewSet
@@ -47,5 +49,8 @@ urlpatterns = [
         name="docs",
     ),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html"), name="redoc"),
+    path("merges/", MergeView.as_view(), name="merge"),
+    path("duplicates/", DuplicateListView.as_view(), name="duplicates"),
+    path("contacts/<int:pk>/consents/", ContactConsentView.as_view(), name="contact-consents"),
     path("", include(router.urls)),
 ]

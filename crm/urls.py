@@ -33,6 +33,8 @@ urlpatterns = [
     path("calendar/", include("activities.calendar_urls")),
     path("forms/", include("webforms.urls")),
     path("f/", include("webforms.public_urls")),
+    path("duplicates/", include("dedupe.urls")),
+    path("privacy/", include("privacy.urls")),
     path("admin/", admin.site.urls),
 ]
 

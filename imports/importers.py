@@ -27,6 +27,7 @@ from contacts.models import Contact, Organization
 from contacts.services import contact_create, contact_update, organization_create, organization_update
 from core.currency import base_currency
 from core.exceptions import ValidationError
+from dedupe.detection import contact_candidates, organization_candidates
 from opportunities.models import Opportunity
 from opportunities.services import opportunity_create, opportunity_update
 from pipeline.models import LostReason
@@ -102,6 +103,13 @@ class _OrganizationLookup:
         return org
 
 
+def _flag_duplicates(notes: list[str], candidates) -> None:
+    """A created row that is possibly a record already there is created, and said so in the report."""
+    if candidates:
+        names = ", ".join(f"{c.record} (#{c.record.pk}, {c.reason_label})" for c in candidates[:3])
+        notes.append(_("possible duplicate of %(names)s") % {"names": names})
+
+
 class OrganizationImporter(Importer):
     kind = ImportKind.ORGANIZATION
 
@@ -119,6 +127,7 @@ class OrganizationImporter(Importer):
             org = Organization.objects.visible_to(self.user).filter(external_id=data["external_id"]).first()
         org = org or self.orgs.get(data["name"])
         if org is None:
+            _flag_duplicates(self.notes, organization_candidates(user=self.user, data=data))
             org = organization_create(user=self.user, data=data)
             self.orgs.add(org)
             return "created", org
@@ -163,6 +172,7 @@ class ContactImporter(Importer):
             data["organization"] = self.orgs.get_or_create(data["organization"], self.user, self.notes)
         contact = self._find(data)
         if contact is None:
+            _flag_duplicates(self.notes, contact_candidates(user=self.user, data=data))
             return "created", contact_create(user=self.user, data=data)
         self._editable(contact)
         contact = contact_update(contact=contact, user=self.user, data=data)

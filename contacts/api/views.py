@@ -2,15 +2,17 @@
 
 import django_filters
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 
 from accounts.permissions import OWNER_HELP, can_edit
 from core.api.archive import RestorePurgeMixin, restore_purge_schema
-from core.api.base import ServiceViewSet, service_viewset_schema
+from core.api.base import IDEMPOTENCY_KEY, WRITE_ERRORS, ServiceViewSet, service_viewset_schema
 from core.api.fields import VisibleRelatedField
 from core.api.filters import StableOrderingFilterBackend
 from core.filters import PlausibleIsoDateTimeFilter
 from customfields.api.fields import CustomFieldsField
+from dedupe.api.duplicates import ALLOW_DUPLICATE, DUPLICATE_RESPONSE, refuse_duplicates
 
 from .. import selectors, services
 from ..filters import ContactFilter, OrganizationFilter
@@ -60,6 +62,16 @@ class ApiContactFilter(ContactFilter):
     ordering = django_filters.OrderingFilter(fields=("last_name", "first_name", "created_at", "updated_at"))
 
 
+def _create_schema(serializer):
+    """Create documents the duplicate check: ``?allow_duplicate=true`` and the 409 with candidates."""
+    return extend_schema_view(
+        create=extend_schema(
+            parameters=[IDEMPOTENCY_KEY, ALLOW_DUPLICATE],
+            responses={201: serializer, **WRITE_ERRORS, 409: DUPLICATE_RESPONSE},
+        )
+    )
+
+
 def _writable(model):
     return (
         *(
@@ -71,6 +83,7 @@ def _writable(model):
     )
 
 
+@_create_schema(OrganizationSerializer)
 @service_viewset_schema(OrganizationSerializer)
 @restore_purge_schema(OrganizationSerializer)
 class OrganizationViewSet(RestorePurgeMixin, ServiceViewSet):
@@ -91,6 +104,7 @@ class OrganizationViewSet(RestorePurgeMixin, ServiceViewSet):
         return can_edit(self.request.user, obj)
 
     def perform_create(self, data):
+        refuse_duplicates(self.request, "organization", data)
         return services.organization_create(user=self.request.user, data=data)
 
     def perform_update(self, obj, data):
@@ -106,6 +120,7 @@ class OrganizationViewSet(RestorePurgeMixin, ServiceViewSet):
         return services.organization_purge(organization=obj, user=self.request.user)
 
 
+@_create_schema(ContactSerializer)
 @service_viewset_schema(ContactSerializer)
 @restore_purge_schema(ContactSerializer)
 class ContactViewSet(RestorePurgeMixin, ServiceViewSet):
@@ -126,6 +141,7 @@ class ContactViewSet(RestorePurgeMixin, ServiceViewSet):
         return can_edit(self.request.user, obj)
 
     def perform_create(self, data):
+        refuse_duplicates(self.request, "contact", data)
         return services.contact_create(user=self.request.user, data=data)
 
     def perform_update(self, obj, data):

@@ -87,6 +87,7 @@ def api_exception_handler(exc, context):
     body = {"error": {"code": code, "message": message}}
     if fields:
         body["error"]["fields"] = fields
+    body["error"].update(getattr(exc, "extra", None) or {})  # e.g. a 409's duplicate candidates
     response.data = body
     return response
 

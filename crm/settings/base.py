@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "integrations",
     "webforms",
     "customfields",
+    "dedupe",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -246,6 +248,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.forecast_snapshot_take",
         "schedule": crontab(minute=0, hour=6, day_of_week="mon"),
     },
+    # Contacts past the retention period, listed for review (privacy/tasks.py; never deletes).
+    "privacy-retention-review": {"task": "privacy.tasks.retention_review_list", "schedule": crontab(minute=30, hour=3)},
 }
 
 # --- Static and media files ---------------------------------------------------------------------

@@ -17,6 +17,7 @@ from core.currency import base_currency, quantize_cents, rate_subquery
 from core.exceptions import ValidationError
 from core.outbox import event_emit
 from customfields.services import custom_fields_audit, custom_fields_clean
+from dedupe.detection import organization_candidates
 from documents.services import document_files_delete_on_commit
 from pipeline.models import LostReason, Pipeline, Stage
 
@@ -444,7 +445,8 @@ def opportunity_quick_add(
 ) -> Opportunity:
     """The board's quick add: a deal straight in ``stage`` for an organization given by name.
 
-    The organization is matched by name (case and spaces do not matter) among those ``user`` may
+    The organization is matched by name (case, spaces, accents, punctuation and legal form do not
+    matter: ``dedupe.detection``) among those ``user`` may
     see, or created for them, in the same transaction as the deal: a refused deal (a lost stage
     without a reason, say) leaves no organization behind."""
     org_name = " ".join((organization_name or "").split())
@@ -456,6 +458,9 @@ def opportunity_quick_add(
         .order_by("pk")
         .first()
     )
+    if organization is None:  # "Rossi S.p.A." typed for "ROSSI SPA": the same company, not a new one
+        same_name = [c.record for c in organization_candidates(user=user, data={"name": org_name})]
+        organization = same_name[0] if same_name else None
     if organization is None:
         organization = organization_create(user=user, data={"name": org_name})
     return opportunity_create(

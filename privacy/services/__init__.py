@@ -1,0 +1,15 @@
+"""Every write of the privacy features (consent, export, erasure, retention)."""
+
+from .consent import consent_record
+from .erasure import ErasureRefused, contact_erase
+from .export import contact_export
+from .retention import retention_review_refresh, retention_set
+
+__all__ = [
+    "ErasureRefused",
+    "consent_record",
+    "contact_erase",
+    "contact_export",
+    "retention_review_refresh",
+    "retention_set",
+]

@@ -1,0 +1,274 @@
+"""Consent, export, erasure (a scan of every table and file), retention and the register."""
+
+import datetime
+import io
+import json
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import models
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Cast
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from activities.tests.factories import ActivityFactory
+from contacts.models import Contact
+from contacts.tests.factories import ContactFactory, OrganizationFactory
+from documents.services import document_upload
+from imports.services import import_job_create
+from opportunities.models import Opportunity
+from opportunities.services import opportunity_update
+from opportunities.tests.factories import OpportunityFactory
+from privacy.models import Consent, ErasureLog, LegalHold, PrivacySettings, RetentionReview
+from privacy.services import ErasureRefused, consent_record, contact_erase, contact_export, retention_review_refresh
+from quotes.tests.factories import QuoteFactory
+
+pytestmark = pytest.mark.django_db
+
+NAME, SURNAME, EMAIL, PHONE = "Zebulon", "Quackenbush", "zebulon.q@example.org", "+39 02 8765 4321"
+TRACES = [NAME, SURNAME, EMAIL, "8765 4321", "87654321"]
+
+
+def api(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def _person(owner, media):
+    """A contact with something in every kind of related record, the audit trail, the outbox, the
+    API's idempotency records, a webhook payload, an import file and uploaded documents."""
+    org = OrganizationFactory(owner=owner, name="Ditta Uno S.r.l.")
+    response = api(owner).post(
+        "/api/v1/contacts/",
+        {
+            "first_name": NAME,
+            "last_name": SURNAME,
+            "email": EMAIL,
+            "phone": PHONE,
+            "organization": org.pk,
+            "notes": "vip",
+        },
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-1",
+    )
+    assert response.status_code == 201, response.content
+    person = Contact.objects.get(pk=response.json()["id"])
+    other = ContactFactory(organization=org, owner=owner, first_name="Altro", last_name="Cliente", email="a@b.it")
+    deal = OpportunityFactory(
+        organization=org, contact=person, owner=owner, name=f"Fornitura {SURNAME}", amount=Decimal("1500.00")
+    )
+    opportunity_update(opportunity=deal, user=owner, data={"contact": other})  # audit trail: old value = the name
+    opportunity_update(opportunity=deal, user=owner, data={"contact": person})
+    OpportunityFactory(organization=org, contact=person, owner=owner, amount=Decimal("250.00"))
+    QuoteFactory(organization=org, contact=person, owner=owner)
+    ActivityFactory(contact=person, owner=owner, subject=f"Chiamare {NAME} {SURNAME}", notes=f"scrivere a {EMAIL}")
+    document_upload(
+        user=owner, file=SimpleUploadedFile(f"cv_{SURNAME}.txt", f"CV di {NAME} {SURNAME}".encode()), contact=person
+    )
+    document_upload(
+        user=owner,
+        file=SimpleUploadedFile("verbale.txt", f"presente {NAME} {SURNAME}, tel {PHONE}".encode()),
+        opportunity=deal,
+    )
+    csv = f"Nome,Cognome,Email\n{NAME},{SURNAME},{EMAIL}\nAltro,Cliente,a@b.it\n".encode()
+    import_job_create(user=owner, kind="contact", file=SimpleUploadedFile("contatti.csv", csv))
+    consent_record(
+        contact=person,
+        purpose="marketing e-mail",
+        given=True,
+        method="web_form",
+        text="Acconsento",
+        source="Modulo sito",
+    )
+    from integrations.models import WebhookDelivery, WebhookSubscription
+
+    sub = WebhookSubscription.objects.create(
+        owner=owner, target_url="https://example.com/hook", secret="s" * 32, events=["contact.created"]
+    )
+    WebhookDelivery.objects.create(
+        subscription=sub,
+        event_id=1,
+        topic="contact.created",
+        payload={"contact": {"name": f"{NAME} {SURNAME}", "email": EMAIL}},
+    )
+    return person, org, deal
+
+
+def _traces() -> list[str]:
+    """Every text, JSON and file column of every table, and every stored file, that holds a trace."""
+    found = []
+    for model in apps.get_models():
+        if model._meta.label in {"privacy.ErasureLog", "accounts.User", "sessions.Session"}:
+            continue
+        for field in model._meta.concrete_fields:
+            kind = field.get_internal_type()
+            if kind in {"CharField", "TextField", "EmailField", "URLField", "SlugField", "FileField"}:
+                lookup, qs = f"{field.attname}__icontains", model._base_manager.all()
+            elif kind == "JSONField":
+                qs = model._base_manager.annotate(_t=Cast(field.attname, models.TextField()))
+                lookup = "_t__icontains"
+            else:
+                continue
+            for trace in TRACES:
+                if qs.filter(Q(**{lookup: trace})).exists():
+                    found.append(f"{model._meta.label}.{field.name}: {trace}")
+    return found
+
+
+def _file_traces(media: Path) -> list[str]:
+    found = []
+    for path in media.rglob("*"):
+        if path.is_file():
+            text = path.read_bytes().decode("utf-8", "ignore").lower()
+            found += [f"{path.name}: {t}" for t in TRACES if t.lower() in text or t.lower() in path.name.lower()]
+    return found
+
+
+def _totals():
+    return Opportunity.objects.aggregate(n=Count("id"), amount=Sum("amount"))
+
+
+def test_after_erasing_no_table_and_no_file_holds_the_name_email_or_phone(crm_admin, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    person, org, deal = _person(crm_admin, tmp_path)
+    assert _traces() and _file_traces(tmp_path)  # the scan finds them before
+    before = _totals()
+
+    log = contact_erase(user=crm_admin, contact=person)
+
+    leftover = _traces()
+    assert leftover == []
+    assert _file_traces(tmp_path) == []
+    assert _totals() == before
+    person.refresh_from_db()
+    assert person.full_name == "[erased]" and person.opportunities.count() == 2
+    assert Contact.objects.get(email="a@b.it").full_name == "Altro Cliente"  # others untouched
+    logged = json.dumps({"replaced": log.replaced, "files": log.files})
+    assert all(t.lower() not in logged.lower() for t in TRACES)
+    assert ErasureLog.objects.count() == 1 and log.files >= 2
+
+
+def test_erasure_is_refused_under_legal_hold_and_for_non_admins(crm_admin, rep):
+    person = ContactFactory(owner=rep, first_name=NAME, last_name=SURNAME)
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        contact_erase(user=rep, contact=person)
+    LegalHold.objects.create(contact=person, reason="Contenzioso", set_by=crm_admin)
+    with pytest.raises(ErasureRefused):
+        contact_erase(user=crm_admin, contact=person)
+    person.refresh_from_db()
+    assert person.last_name == SURNAME and ErasureLog.objects.count() == 0
+
+
+def test_the_erase_page_erases_after_confirmation(client, crm_admin):
+    person = ContactFactory(owner=crm_admin, first_name=NAME, last_name=SURNAME)
+    client.force_login(crm_admin)
+    assert client.get(f"/privacy/contacts/{person.pk}/erase/").status_code == 200
+    client.post(f"/privacy/contacts/{person.pk}/erase/", {})
+    person.refresh_from_db()
+    assert person.last_name == SURNAME
+    assert client.post(f"/privacy/contacts/{person.pk}/erase/", {"confirm": "1"}).status_code == 302
+    person.refresh_from_db()
+    assert person.full_name == "[erased]"
+
+
+def test_the_export_holds_every_related_record_counted(rep, settings, tmp_path, client):
+    settings.MEDIA_ROOT = tmp_path
+    person, org, deal = _person(rep, tmp_path)
+    data, counts = contact_export(user=rep, contact=person)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    names = set(archive.namelist())
+    expected = {
+        "deals": 2,
+        "quotes": 1,
+        "activities": 1,
+        "documents": 1,
+        "consents": 1,
+        "deal_history": Opportunity.objects.get(pk=deal.pk).field_changes.count() + 0,
+    }
+    for kind, n in expected.items():
+        assert counts[kind] == n, kind
+        assert len(json.loads(archive.read(f"{kind}.json"))) == n
+        assert archive.read(f"{kind}.csv").decode().count("\n") == (n + 1 if n else 0)
+        assert f"{kind}.json" in names
+    contact = json.loads(archive.read("contact.json"))
+    assert contact["email"] == EMAIL and contact["organization_name"] == org.name
+    assert any(n.startswith("files/documents/") for n in names)
+    assert json.loads(archive.read("manifest.json"))["rows"] == counts
+    client.force_login(rep)
+    response = client.get(f"/privacy/contacts/{person.pk}/export/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+
+
+def test_export_is_only_for_those_who_may_see_the_contact(client, rep, other_rep):
+    person = ContactFactory(owner=other_rep)
+    client.force_login(rep)
+    assert client.get(f"/privacy/contacts/{person.pk}/export/").status_code == 404
+
+
+def test_consent_is_recorded_shown_on_the_contact_page_and_in_the_api(client, rep):
+    person = ContactFactory(owner=rep)
+    consent_record(
+        contact=person, purpose="marketing e-mail", given=True, method="web_form", text="Acconsento alle e-mail"
+    )
+    consent_record(contact=person, purpose="marketing e-mail", given=False, method=Consent.Method.MANUAL, user=rep)
+    client.force_login(rep)
+    html = client.get(person.get_absolute_url()).content.decode()
+    panel = html[html.index('data-testid="privacy-panel"') :]
+    assert "marketing e-mail" in panel and "withdrawn" in panel
+    response = api(rep).post(
+        f"/api/v1/contacts/{person.pk}/consents/",
+        {"purpose": "newsletter", "given": True, "text": "Sì"},
+        format="json",
+    )
+    assert response.status_code == 201 and response.json()["method"] == "api"
+    listing = api(rep).get(f"/api/v1/contacts/{person.pk}/consents/").json()
+    assert len(listing) == 3
+    response = api(rep).post(f"/api/v1/contacts/{person.pk}/consents/", {"purpose": " ", "given": True}, format="json")
+    assert response.status_code == 400 and "purpose" in response.json()["error"]["fields"]
+
+
+def test_the_consent_form_records_one(client, rep):
+    person = ContactFactory(owner=rep)
+    client.force_login(rep)
+    response = client.post(
+        f"/privacy/contacts/{person.pk}/consents/new/",
+        {"purpose": "telefonate", "given": "1", "method": "manual", "text": "ok", "source": ""},
+    )
+    assert response.status_code == 302
+    assert Consent.objects.get(contact=person).given is True
+
+
+def test_retention_lists_contacts_with_no_activity_and_deletes_nothing(rep):
+    settings = PrivacySettings.current()
+    settings.retention_days = 30
+    settings.save()
+    old = ContactFactory(owner=rep)
+    busy = ContactFactory(owner=rep)
+    Contact.objects.filter(pk__in=[old.pk, busy.pk]).update(updated_at=timezone.now() - datetime.timedelta(days=90))
+    ActivityFactory(contact=busy, owner=rep)
+    fresh = ContactFactory(owner=rep)
+
+    assert retention_review_refresh() == 1
+    assert list(RetentionReview.objects.values_list("contact_id", flat=True)) == [old.pk]
+    assert Contact.objects.filter(pk__in=[old.pk, busy.pk, fresh.pk]).count() == 3
+    from privacy.tasks import retention_review_list
+
+    assert retention_review_list() == 1
+
+
+def test_the_processing_register_is_for_administrators(client, rep, crm_admin):
+    client.force_login(rep)
+    assert client.get("/privacy/register/").status_code == 403
+    client.force_login(crm_admin)
+    html = client.get("/privacy/register/").content.decode()
+    assert 'data-testid="register-kinds"' in html and "opportunities_opportunity" in html
+    assert client.post("/privacy/register/", {"retention_days": "365"}).status_code == 302
+    assert PrivacySettings.current().retention_days == 365
