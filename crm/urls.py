@@ -29,6 +29,7 @@ urlpatterns = [
     path("quotes/", include("quotes.urls")),
     path("documents/", include("documents.urls")),
     path("activities/", include("activities.urls")),
+    path("bulk/", include("bulk.urls")),
     path("calendar/", include("activities.calendar_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "imports",
     "salesdata",
     "integrations",
+    "bulk",  # bulk actions on lists (issue 21)
 ]
 
 MIDDLEWARE = [
@@ -293,6 +294,9 @@ CRM_BASE_CURRENCY = env("CRM_BASE_CURRENCY", default="EUR")
 # How many cards a board column renders before "more".
 CRM_BOARD_PAGE_SIZE = env.int("CRM_BOARD_PAGE_SIZE", default=20)
 CRM_LIST_PAGE_SIZE = env.int("CRM_LIST_PAGE_SIZE", default=25)
+# --- bulk: a bulk action over more records than this runs in the Celery worker, with a progress page.
+CRM_BULK_INLINE_LIMIT = env.int("CRM_BULK_INLINE_LIMIT", default=200)
+# --- end bulk
 
 # --- Quotes, documents and reminders (records) --------------------------------------------------
 # The sender printed at the top of every quote PDF.
