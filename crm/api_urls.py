@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import TeamViewSet, UserViewSet
 from activities.api.views import ActivityViewSet
+from bulk.api.views import BulkJobViewSet
 from contacts.api.views import ContactViewSet, OrganizationViewSet
 from documents.api.views import DocumentViewSet
 from imports.api.views import ImportJobViewSet, ImportMappingViewSet
@@ -33,6 +34,7 @@ router.register("activities", ActivityViewSet, basename="activity")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("imports", ImportJobViewSet, basename="import")
 router.register("import-mappings", ImportMappingViewSet, basename="import-mapping")
+router.register("bulk-jobs", BulkJobViewSet, basename="bulk-job")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
