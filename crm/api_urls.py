@@ -15,6 +15,7 @@ from opportunities.api.views import OpportunityLineViewSet, OpportunityViewSet
 from pipeline.api.views import LostReasonViewSet, PipelineViewSet, StageViewSet
 from products.api.views import ProductViewSet
 from quotes.api.views import QuoteLineViewSet, QuoteViewSet
+from savedviews.api.views import SavedViewViewSet
 
 router = DefaultRouter()
 router.register("organizations", OrganizationViewSet, basename="organization")
@@ -35,6 +36,7 @@ router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("imports", ImportJobViewSet, basename="import")
 router.register("import-mappings", ImportMappingViewSet, basename="import-mapping")
 router.register("bulk-jobs", BulkJobViewSet, basename="bulk-job")
+router.register("saved-views", SavedViewViewSet, basename="saved-view")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -30,6 +30,7 @@ urlpatterns = [
     path("documents/", include("documents.urls")),
     path("activities/", include("activities.urls")),
     path("bulk/", include("bulk.urls")),
+    path("views/", include("savedviews.urls")),
     path("calendar/", include("activities.calendar_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "salesdata",
     "integrations",
     "bulk",  # bulk actions on lists (issue 21)
+    "savedviews",  # saved views of lists and the board (issue 21)
 ]
 
 MIDDLEWARE = [
@@ -69,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "core.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A list opened without filters goes to the user's default saved view (savedviews app).
+    "savedviews.middleware.DefaultViewMiddleware",
     # A NUL character in the path, query or form fields is a 400 (PostgreSQL refuses it in strings).
     "core.middleware.NulByteMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
