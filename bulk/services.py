@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
@@ -163,15 +163,14 @@ def bulk_job_create(
     return job
 
 
-def _apply(job: BulkJob, pk: int, user, params: dict) -> bool:
-    """Apply the job's action to record ``pk``; True if it changed. Raises what the service raises."""
+def _apply(job: BulkJob, pk: int, user, params: dict, version: int | None) -> bool:
+    """Apply the job's action to record ``pk``; True if it changed (a deal's version moved on from
+    ``version``, read with its chunk). Raises what the service raises."""
     action, kind = job.action, job.kind
     if kind == BulkKind.DEAL:
         if action == BulkAction.OWNER:
-            owner = User.objects.get(pk=params["owner"])
-            return bool(deal_services.opportunity_update(opportunity=pk, user=user, data={"owner": owner}).changes)
-        if action == BulkAction.STAGE:
-            before = deal_services.opportunity_lock(pk, user=user).version
+            opp = deal_services.opportunity_update(opportunity=pk, user=user, data={"owner": params["owner_user"]})
+        elif action == BulkAction.STAGE:
             opp = deal_services.opportunity_move_stage(
                 opportunity=pk,
                 stage=params["stage"],
@@ -179,19 +178,18 @@ def _apply(job: BulkJob, pk: int, user, params: dict) -> bool:
                 lost_reason=params.get("lost_reason"),
                 lost_note=params.get("lost_note", ""),
             )
-            return opp.version != before
-        if action == BulkAction.FIELD:
+        elif action == BulkAction.FIELD:
             value = _field_value(params["field"], params["value"])
-            return bool(
-                deal_services.opportunity_update(opportunity=pk, user=user, data={params["field"]: value}).changes
-            )
-        if action == BulkAction.ARCHIVE:
-            before = deal_services.opportunity_lock(pk, user=user).archived_at
-            return before is None and deal_services.opportunity_archive(opportunity=pk, user=user) is not None
+            opp = deal_services.opportunity_update(opportunity=pk, user=user, data={params["field"]: value})
+        elif action == BulkAction.ARCHIVE:
+            opp = deal_services.opportunity_archive(opportunity=pk, user=user)
+        else:
+            raise ValidationError({"action": _("This action is not available for these records.")})
+        return opp.version != version
     model = Organization if kind == BulkKind.ORGANIZATION else Contact
     record = model(pk=pk)
     if action == BulkAction.OWNER:
-        owner = User.objects.get(pk=params["owner"])
+        owner = params["owner_user"]
         update = contact_services.organization_update if model is Organization else contact_services.contact_update
         key = "organization" if model is Organization else "contact"
         return bool(update(**{key: record}, user=user, data={"owner": owner}).changes)
@@ -218,6 +216,12 @@ def _run_chunk(job: BulkJob, ids: list[int], user) -> None:
     model = bulk_model(job.kind)
     with transaction.atomic():
         editable = set(model.objects.editable_by(user).filter(pk__in=ids).values_list("pk", flat=True))
+        versions = (
+            dict(model.objects.filter(pk__in=ids).values_list("pk", "version")) if job.kind == BulkKind.DEAL else {}
+        )
+        params = dict(job.params)
+        if "owner" in params:  # one user for the whole chunk, not one query per record
+            params["owner_user"] = User.objects.get(pk=params["owner"])
         changed = unchanged = 0
         refusals = dict(job.refusals)
         examples = list(job.refused_examples)
@@ -226,7 +230,7 @@ def _run_chunk(job: BulkJob, ids: list[int], user) -> None:
                 if pk not in editable:
                     raise ChangeNotAllowed(_("You may not change this record: only its owner and their managers can."))
                 with transaction.atomic():  # a refusal rolls back this record alone
-                    done = _apply(job, pk, user, job.params)
+                    done = _apply(job, pk, user, params, versions.get(pk))
             except (ValidationError, ChangeNotAllowed, DomainError, ObjectDoesNotExist) as exc:
                 reason = _reason(exc)
                 refusals[reason] = refusals.get(reason, 0) + 1
@@ -268,8 +272,10 @@ def bulk_job_run(*, job_id: int) -> BulkJob | None:
     job = BulkJob.objects.select_related("user").get(pk=job_id)
     user = job.user
     try:
-        while job.cursor < job.total:
-            _run_chunk(job, job.record_ids[job.cursor : job.cursor + CHUNK], user)
+        # The reasons of refusals are written in the language of the user who asked.
+        with translation.override(getattr(user, "language", "") or settings.LANGUAGE_CODE):
+            while job.cursor < job.total:
+                _run_chunk(job, job.record_ids[job.cursor : job.cursor + CHUNK], user)
     except Exception as exc:  # noqa: BLE001 - the page must say the job stopped, whatever stopped it
         logger.exception("Bulk job %s stopped", job.pk)
         BulkJob.objects.filter(pk=job.pk).update(
