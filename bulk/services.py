@@ -229,8 +229,8 @@ def _run_chunk(job: BulkJob, ids: list[int], user) -> None:
             try:
                 if pk not in editable:
                     raise ChangeNotAllowed(_("You may not change this record: only its owner and their managers can."))
-                with transaction.atomic():  # a refusal rolls back this record alone
-                    done = _apply(job, pk, user, params, versions.get(pk))
+                # Each service is atomic (a savepoint here): a refusal rolls back that record alone.
+                done = _apply(job, pk, user, params, versions.get(pk))
             except (ValidationError, ChangeNotAllowed, DomainError, ObjectDoesNotExist) as exc:
                 reason = _reason(exc)
                 refusals[reason] = refusals.get(reason, 0) + 1
