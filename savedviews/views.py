@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -41,8 +41,8 @@ def saved_view_menu(request):
     """The "Views" menu of a list or the board (loaded by htmx, so the list's queries stay the same)."""
     path = request.GET.get("path", "")
     list_key = selectors.list_key_of(path)
-    if list_key is None:
-        raise Http404
+    if list_key is None:  # a page that shares the filter bar but saves no views (the reports)
+        return HttpResponse(status=204)
     query = QueryDict(request.GET.get("query", ""))
     current = query.get("view", "")
     views = list(selectors.saved_view_list(user=request.user, list_key=list_key))

@@ -97,6 +97,11 @@ def test_save_from_the_menu(client, manager):
     assert client.get("/pipeline/")["Location"] == view.get_absolute_url()
 
 
+def test_no_menu_on_pages_without_views(client, rep):
+    client.force_login(rep)
+    assert client.get(reverse("savedviews:menu"), {"path": "/reports/"}).status_code == 204
+
+
 def test_bad_input_is_a_message(client, rep):
     client.force_login(rep)
     response = client.post(reverse("savedviews:save"), {"name": "", "path": "/opportunities/"}, follow=True)
