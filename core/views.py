@@ -27,10 +27,16 @@ class CountedPaginator(Paginator):
             self.count = count  # replaces the cached property for this paginator
 
 
+def asked_page_size(request) -> int:
+    """``?per_page=`` (a saved view's page size) from 1 to 200, else the default page size."""
+    asked = request.GET.get("per_page", "")
+    return min(int(asked), 200) if asked.isdigit() and int(asked) > 0 else settings.CRM_LIST_PAGE_SIZE
+
+
 def paginate(request, queryset, per_page: int | None = None, *, count: int | None = None):
     """The requested page of ``queryset``; a bad or too-large page number gives the last page.
     ``count``: the number of rows when the caller knows it without counting them."""
-    paginator = CountedPaginator(queryset, per_page or settings.CRM_LIST_PAGE_SIZE, count=count)
+    paginator = CountedPaginator(queryset, per_page or asked_page_size(request), count=count)
     return paginator.get_page(request.GET.get("page"))
 
 

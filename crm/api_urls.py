@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import TeamViewSet, UserViewSet
 from activities.api.views import ActivityViewSet
+from bulk.api.views import BulkJobViewSet
 from contacts.api.views import ContactViewSet, OrganizationViewSet
 from customfields.api.views import CustomFieldViewSet
 from dedupe.api.views import DuplicateListView, MergeView
@@ -17,6 +18,7 @@ from pipeline.api.views import LostReasonViewSet, PipelineViewSet, StageViewSet
 from privacy.api.views import ContactConsentView
 from products.api.views import ProductViewSet
 from quotes.api.views import QuoteLineViewSet, QuoteViewSet
+from savedviews.api.views import SavedViewViewSet
 from webforms.api.views import SubmissionViewSet, WebFormViewSet
 
 router = DefaultRouter()
@@ -40,6 +42,8 @@ router.register("import-mappings", ImportMappingViewSet, basename="import-mappin
 router.register("web-forms", WebFormViewSet, basename="web-form")
 router.register("web-form-submissions", SubmissionViewSet, basename="web-form-submission")
 router.register("custom-fields", CustomFieldViewSet, basename="custom-field")
+router.register("bulk-jobs", BulkJobViewSet, basename="bulk-job")
+router.register("saved-views", SavedViewViewSet, basename="saved-view")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -30,6 +30,8 @@ urlpatterns = [
     path("quotes/", include("quotes.urls")),
     path("documents/", include("documents.urls")),
     path("activities/", include("activities.urls")),
+    path("bulk/", include("bulk.urls")),
+    path("views/", include("savedviews.urls")),
     path("calendar/", include("activities.calendar_urls")),
     path("forms/", include("webforms.urls")),
     path("f/", include("webforms.public_urls")),

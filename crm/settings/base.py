@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "customfields",
     "dedupe",
     "privacy",
+    "bulk",  # bulk actions on lists (issue 21)
+    "savedviews",  # saved views of lists and the board (issue 21)
 ]
 
 MIDDLEWARE = [
@@ -72,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "core.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A list opened without filters goes to the user's default saved view (savedviews app).
+    "savedviews.middleware.DefaultViewMiddleware",
     # A NUL character in the path, query or form fields is a 400 (PostgreSQL refuses it in strings).
     "core.middleware.NulByteMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -299,6 +303,9 @@ CRM_BASE_CURRENCY = env("CRM_BASE_CURRENCY", default="EUR")
 # How many cards a board column renders before "more".
 CRM_BOARD_PAGE_SIZE = env.int("CRM_BOARD_PAGE_SIZE", default=20)
 CRM_LIST_PAGE_SIZE = env.int("CRM_LIST_PAGE_SIZE", default=25)
+# --- bulk: a bulk action over more records than this runs in the Celery worker, with a progress page.
+CRM_BULK_INLINE_LIMIT = env.int("CRM_BULK_INLINE_LIMIT", default=200)
+# --- end bulk
 
 # --- Quotes, documents and reminders (records) --------------------------------------------------
 # The sender printed at the top of every quote PDF.

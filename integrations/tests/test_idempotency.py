@@ -59,6 +59,10 @@ def _bodies(owner, stages):
             lambda: {"file": SimpleUploadedFile("offer.pdf", PDF), "opportunity": deal.pk},
             "multipart",
         ),
+        "/api/v1/bulk-jobs/": (
+            {"action": "field", "field": "probability", "value": 30, "ids": [deal.pk]},
+            "json",
+        ),
     }
 
 
@@ -73,6 +77,7 @@ ADVERTISED = [
     "/api/v1/activities/",
     "/api/v1/webhooks/",
     "/api/v1/documents/",
+    "/api/v1/bulk-jobs/",
 ]
 
 
