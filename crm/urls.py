@@ -30,6 +30,7 @@ urlpatterns = [
     path("documents/", include("documents.urls")),
     path("activities/", include("activities.urls")),
     path("calendar/", include("activities.calendar_urls")),
+    path("mail/", include("mail.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -501,3 +501,48 @@ def email_retry(*, email: EmailMessage, user) -> None:
         transaction.on_commit(
             lambda: task_request("mail.tasks.email_send", kwargs={"email_id": email.pk}, waiting="e-mails to send")
         )
+
+
+# --- templates -----------------------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def template_fill(text: str, *, opportunity=None, contact=None, user=None) -> str:
+    """Replace ``{deal}``, ``{contact}``, ``{contact_first_name}``, ``{organization}``, ``{owner}``.
+    Plain substitution (never ``str.format``, which would reach into attributes); unknown ones stay."""
+    organization = (opportunity.organization if opportunity else None) or (contact.organization if contact else None)
+    contact = contact or (opportunity.contact if opportunity else None)
+    owner = opportunity.owner if opportunity else user
+    values = {
+        "deal": opportunity.name if opportunity else "",
+        "contact": str(contact) if contact else "",
+        "contact_first_name": contact.first_name if contact else "",
+        "organization": organization.name if organization else "",
+        "owner": (owner.get_full_name() or owner.get_username()) if owner else "",
+    }
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def _check_template_manager(user) -> None:
+    if not (sees_everything(user) or getattr(user, "is_manager", False)):
+        raise ChangeNotAllowed(_("Only managers and administrators manage e-mail templates."))
+
+
+@transaction.atomic
+def email_template_save(*, user, template=None, **fields):
+    from .models import EmailTemplate
+
+    _check_template_manager(user)
+    template = template or EmailTemplate()
+    for name, value in fields.items():
+        setattr(template, name, value)
+    template.full_clean()
+    template.save()
+    return template
+
+
+@transaction.atomic
+def email_template_delete(*, user, template) -> None:
+    _check_template_manager(user)
+    template.delete()
