@@ -160,23 +160,30 @@ def _folder_poll(box, mailbox: Mailbox, folder: str, result: PollResult) -> None
     uids = imap.new_uids(box, state.last_uid)
     for start in range(0, len(uids), FETCH_BATCH):
         chunk = uids[start : start + FETCH_BATCH]
-        for uid, raw in imap.messages_fetch(box, chunk):
-            try:
-                with transaction.atomic():
-                    stored = email_import(raw=raw, mailbox=mailbox, folder=folder, uid=uid)
-            except Exception as exc:
-                reason = str(exc) if isinstance(exc, UnreadableMessage) else f"{type(exc).__name__}: {exc}"
-                logger.warning("Mailbox %s %s UID %s set aside: %s", mailbox.pk, folder, uid, reason)
-                RejectedMessage.objects.update_or_create(
-                    mailbox=mailbox, folder=folder, uidvalidity=uidvalidity, uid=uid, defaults={"reason": reason[:2000]}
-                )
-                result.rejected += 1
-            else:
-                if stored:
-                    result.imported += 1
+        # One transaction per batch (one after-commit dispatch of its events), a savepoint per message
+        # so that one bad message is set aside and the others are still imported.
+        with transaction.atomic():
+            for uid, raw in imap.messages_fetch(box, chunk):
+                try:
+                    with transaction.atomic():
+                        stored = email_import(raw=raw, mailbox=mailbox, folder=folder, uid=uid)
+                except Exception as exc:
+                    reason = str(exc) if isinstance(exc, UnreadableMessage) else f"{type(exc).__name__}: {exc}"
+                    logger.warning("Mailbox %s %s UID %s set aside: %s", mailbox.pk, folder, uid, reason)
+                    RejectedMessage.objects.update_or_create(
+                        mailbox=mailbox,
+                        folder=folder,
+                        uidvalidity=uidvalidity,
+                        uid=uid,
+                        defaults={"reason": reason[:2000]},
+                    )
+                    result.rejected += 1
                 else:
-                    result.skipped += 1
-        MailboxFolder.objects.filter(pk=state.pk).update(last_uid=max(chunk))
+                    if stored:
+                        result.imported += 1
+                    else:
+                        result.skipped += 1
+            MailboxFolder.objects.filter(pk=state.pk).update(last_uid=max(chunk))
 
 
 # --- import and matching -------------------------------------------------------------------------
