@@ -50,11 +50,11 @@ def text_render(text: str) -> str:
     lines = text.splitlines()
     cut = next((i for i, line in enumerate(lines) if _QUOTE_START.match(line.strip())), len(lines))
     head = html.escape("\n".join(lines[:cut]).rstrip())
-    out = f'<div class="email-text">{head}</div>'
+    out = f'<div class="prewrap">{head}</div>'
     if cut < len(lines):
         quoted = html.escape("\n".join(lines[cut:]))
         summary = html.escape(_("Show quoted text"))
-        out += f'<details><summary>{summary}</summary><div class="email-text">{quoted}</div></details>'
+        out += f'<details><summary>{summary}</summary><div class="prewrap">{quoted}</div></details>'
     return out
 
 

@@ -96,7 +96,7 @@ def test_text_quotes_fold(client, rep, deal):
     email = email_import(raw=raw_message(body="Va bene.\n\nIl giorno lun, Luca ha scritto:\n> prima"))
     client.force_login(rep)
     page = client.get(reverse("mail:detail", args=[email.pk])).content.decode()
-    assert '<div class="email-text">Va bene.</div><details>' in page
+    assert '<div class="prewrap">Va bene.</div><details>' in page
 
 
 def test_unlinked_list_link_and_dismiss(client, rep, deal):
