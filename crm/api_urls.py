@@ -13,6 +13,7 @@ from dedupe.api.views import DuplicateListView, MergeView
 from documents.api.views import DocumentViewSet
 from imports.api.views import ImportJobViewSet, ImportMappingViewSet
 from integrations.api.views import WebhookViewSet
+from mail.api.views import EmailThreadViewSet, EmailViewSet
 from opportunities.api.views import OpportunityLineViewSet, OpportunityViewSet
 from pipeline.api.views import LostReasonViewSet, PipelineViewSet, StageViewSet
 from privacy.api.views import ContactConsentView
@@ -44,6 +45,8 @@ router.register("web-form-submissions", SubmissionViewSet, basename="web-form-su
 router.register("custom-fields", CustomFieldViewSet, basename="custom-field")
 router.register("bulk-jobs", BulkJobViewSet, basename="bulk-job")
 router.register("saved-views", SavedViewViewSet, basename="saved-view")
+router.register("emails", EmailViewSet, basename="email")
+router.register("email-threads", EmailThreadViewSet, basename="email-thread")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

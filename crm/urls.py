@@ -37,6 +37,7 @@ urlpatterns = [
     path("f/", include("webforms.public_urls")),
     path("duplicates/", include("dedupe.urls")),
     path("privacy/", include("privacy.urls")),
+    path("mail/", include("mail.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -95,6 +95,7 @@ class WebhookEvent(models.TextChoices):
     ORGANIZATION_UPDATED = "organization.updated", _("Organization updated")
     CONTACT_CREATED = "contact.created", _("Contact created")
     CONTACT_UPDATED = "contact.updated", _("Contact updated")
+    EMAIL_RECEIVED = "email.received", _("E-mail received")
 
 
 def outbox_position() -> int:

@@ -42,6 +42,7 @@ from django.utils import timezone
 from contacts.models import Contact, Organization
 from core.metrics import WEBHOOK_DELIVERIES
 from core.outbox import subscribe, task_request
+from mail.models import EmailMessage
 from opportunities.models import Opportunity
 
 from .models import WebhookDelivery, WebhookEvent, WebhookSubscription, webhook_secret_key, webhook_secret_standard
@@ -97,7 +98,7 @@ def signed_headers(delivery: WebhookDelivery, body: bytes, *, now=None) -> dict:
 
 
 # The kinds of record webhooks speak of, by the first part of their topics.
-RECORD_MODELS = {"opportunity": Opportunity, "organization": Organization, "contact": Contact}
+RECORD_MODELS = {"opportunity": Opportunity, "organization": Organization, "contact": Contact, "email": EmailMessage}
 
 
 def event_record(topic: str, payload) -> tuple[str, int] | None:

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "privacy",
     "bulk",  # bulk actions on lists (issue 21)
     "savedviews",  # saved views of lists and the board (issue 21)
+    "mail",
 ]
 
 MIDDLEWARE = [
@@ -247,6 +248,9 @@ CELERY_BEAT_SCHEDULE = {
     "activity-reminders": {"task": "activities.tasks.activity_reminders_send", "schedule": 120.0},
     # Sent quotes past their validity become expired.
     "quotes-expire": {"task": "quotes.tasks.quotes_expire", "schedule": 3600.0},
+    # E-mail: poll the connected IMAP mailboxes; send what the outbox left pending (mail/tasks.py).
+    "mail-poll": {"task": "mail.tasks.mailboxes_poll", "schedule": env.float("CRM_MAIL_POLL_SECONDS", default=180.0)},
+    "mail-send": {"task": "mail.tasks.emails_send_pending", "schedule": 60.0},
     # Weekly forecast snapshot (Monday 06:00), for the forecast-versus-actual report.
     "reports-forecast-snapshot": {
         "task": "reports.tasks.forecast_snapshot_take",
@@ -322,6 +326,12 @@ CRM_COMPANY_IBAN = env("CRM_COMPANY_IBAN", default="")  # printed with the payme
 CRM_QUOTE_PAYMENT_TERMS = env("CRM_QUOTE_PAYMENT_TERMS", default="")
 # Largest document upload accepted, in bytes (20 MB).
 CRM_UPLOAD_MAX_BYTES = env.int("CRM_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
+# E-mail capture (mail/): Fernet key for mailbox passwords (empty: derived from SECRET_KEY), the
+# per-deal address template ("crm+d{id}@example.com"; empty: none) and the Message-ID domain.
+CRM_MAIL_KEY = env("CRM_MAIL_KEY", default="")
+CRM_MAIL_DEAL_ADDRESS = env("CRM_MAIL_DEAL_ADDRESS", default="")
+CRM_MAIL_MESSAGE_ID_DOMAIN = env("CRM_MAIL_MESSAGE_ID_DOMAIN", default="crm.localhost")
+CRM_MAIL_TIMEOUT = env.float("CRM_MAIL_TIMEOUT", default=20.0)
 # Where the CRM is reachable, for links in e-mails sent by workers (no request to build them from).
 CRM_SITE_URL = env("CRM_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # The right-hand part of the calendar feed's event UIDs ("activity-12@<this>"): fixed, so an event
