@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "documents",
     "activities",
     "reports",
+    "analytics",
     "imports",
     "salesdata",
     "integrations",

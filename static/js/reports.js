@@ -55,6 +55,12 @@
         { label: gettext("won"), data: data.versus.actual, borderColor: WON }
       ] }, options: { scales: { y: { ticks: { callback: money(data.currency) } } } } };
     },
+    "targets": function () {
+      return { type: "bar", data: { labels: data.labels, datasets: [
+        { label: gettext("percent"), data: data.percent, backgroundColor: WON },
+        { label: gettext("forecast_percent"), data: data.forecast_percent, backgroundColor: MUTED }
+      ] }, options: { indexAxis: "y" } };
+    },
     "lost-reasons": function () {
       return { type: "bar", data: { labels: data.reason_labels, datasets: [
         { label: gettext("lost"), data: data.reason_counts, backgroundColor: LOST }
