@@ -93,7 +93,8 @@ class ReportKind(models.TextChoices):
     FORECAST = "forecast", _("Forecast")
     LOST_DEALS = "lost_deals", _("Lost deals")
     TARGETS = "targets", _("Targets")
-    STAGES = "stages", _("Time in stage and velocity")
+    STAGES = "stages", _("Time in stage")
+    VELOCITY = "velocity", _("Sales velocity")
     COHORTS = "cohorts", _("Cohorts")
     ACCURACY = "accuracy", _("Forecast accuracy")
 

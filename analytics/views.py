@@ -57,6 +57,26 @@ def targets(request):
 
 
 @login_required
+def stages(request):
+    return _report_page(request, "stages")
+
+
+@login_required
+def velocity(request):
+    return _report_page(request, "velocity")
+
+
+@login_required
+def cohorts(request):
+    return _report_page(request, "cohorts")
+
+
+@login_required
+def accuracy(request):
+    return _report_page(request, "accuracy")
+
+
+@login_required
 def target_set(request):
     """Managers (for their teams) and admins set a target; others get a 403."""
     if not (request.user.is_manager or sees_everything(request.user)):

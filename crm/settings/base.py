@@ -245,6 +245,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.forecast_snapshot_take",
         "schedule": crontab(minute=0, hour=6, day_of_week="mon"),
     },
+    # Report subscriptions that are due: e-mailed weekly or monthly (analytics/services.py).
+    "analytics-report-subscriptions": {"task": "analytics.tasks.report_subscriptions_send", "schedule": 900.0},
 }
 
 # --- Static and media files ---------------------------------------------------------------------
