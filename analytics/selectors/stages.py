@@ -151,14 +151,14 @@ def _finished_stays(deals, key) -> list[tuple]:
     the stage history: a stay runs from entering a stage to entering the next (history ordered by
     time, then id), its length in calendar days of the active time zone, as a person counts it
     (1 March to 5 March is 4 days). One grouped query with a window function."""
-    deals_sql, params = deals.order_by().annotate(k=key).values("pk", "k").query.sql_with_params()
+    deals_sql, params = deals.order_by().annotate(deal=F("pk"), k=key).values("deal", "k").query.sql_with_params()
     day = _local_day("h.changed_at")
     later = f"LEAD({day}) OVER (PARTITION BY h.opportunity_id ORDER BY h.changed_at, h.id)"
     days = f"CAST(ROUND({later} - {day}) AS INTEGER)" if connection.vendor != "postgresql" else f"({later} - {day})"
     sql = (
         f"SELECT k, stage, days, COUNT(*) FROM ("  # noqa: S608 — built from our own SQL, values are parameters
         f"SELECT d.k AS k, h.to_stage_id AS stage, {days} AS days "
-        f"FROM pipeline_stagechange h JOIN ({deals_sql}) d ON d.id = h.opportunity_id"
+        f"FROM pipeline_stagechange h JOIN ({deals_sql}) d ON d.deal = h.opportunity_id"
         f") s WHERE days IS NOT NULL GROUP BY k, stage, days"
     )
     tz = timezone.get_current_timezone_name()
