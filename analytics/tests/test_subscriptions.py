@@ -3,12 +3,9 @@ the e-mail through the outbox; the e-mail reaches a real SMTP server (aiosmtpd) 
 language, with the HTML summary and the XLSX attached, holding only what the manager may see."""
 
 import datetime
-import email
 import io
 from decimal import Decimal
 
-import pytest
-from aiosmtpd.controller import Controller
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -16,43 +13,8 @@ from openpyxl import load_workbook
 from analytics.models import ReportSubscription
 from analytics.services import report_subscriptions_queue, subscription_create, target_set
 from core.outbox import outbox_deliver_pending
-from tests.servers import service_port
 
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 — aiosmtpd's hook name
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(settings):
-    inbox = Inbox()
-    port = service_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield inbox
-    controller.stop()
-
-
-def _parts(message):
-    html = text = None
-    attachments = {}
-    for part in message.walk():
-        if part.get_filename():
-            attachments[part.get_filename()] = part.get_payload(decode=True)
-        elif part.get_content_type() == "text/html":
-            html = part.get_payload(decode=True).decode()
-        elif part.get_content_type() == "text/plain":
-            text = part.get_payload(decode=True).decode()
-    return html, text, attachments
+from .conftest import email_parts
 
 
 def test_targets_report_arrives_in_italian_with_only_what_the_manager_sees(smtp, manager, rep, other_rep, crm_admin):
@@ -82,7 +44,7 @@ def test_targets_report_arrives_in_italian_with_only_what_the_manager_sees(smtp,
     message = smtp.messages[0]
     assert message["To"] == "manager@example.com"
     assert "Obiettivi" in message["Subject"]
-    html, text, attachments = _parts(message)
+    html, text, attachments = email_parts(message)
     assert "Rita Rossi" in html and "Otto Altri" not in html
     assert "Apri il report nel CRM" in html
     ((name, content),) = attachments.items()
