@@ -59,7 +59,8 @@
       return { type: "bar", data: { labels: data.labels, datasets: [
         { label: gettext("percent"), data: data.percent, backgroundColor: WON },
         { label: gettext("forecast_percent"), data: data.forecast_percent, backgroundColor: MUTED }
-      ] }, options: { indexAxis: "y" } };
+      ] }, options: { indexAxis: "y", aspectRatio: Math.max(2, 8 - data.labels.length),
+        scales: { x: { min: 0, suggestedMax: 100 } } } };
     },
     "stage-time": function () {
       return { type: "bar", data: { labels: data.labels, datasets: [
