@@ -30,6 +30,7 @@ def test_every_periodic_task_is_scheduled():
         "activities.tasks.activity_reminders_send",
         "quotes.tasks.quotes_expire",
         "reports.tasks.forecast_snapshot_take",
+        "analytics.tasks.report_subscriptions_send",
     }
 
 
