@@ -30,6 +30,10 @@ def test_every_periodic_task_is_scheduled():
         "activities.tasks.activity_reminders_send",
         "quotes.tasks.quotes_expire",
         "reports.tasks.forecast_snapshot_take",
+        "analytics.tasks.report_subscriptions_send",
+        "mail.tasks.mailboxes_poll",
+        "mail.tasks.emails_send_pending",
+        "privacy.tasks.retention_review_list",
     }
 
 

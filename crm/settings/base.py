@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "documents",
     "activities",
     "reports",
+    "analytics",
     "imports",
     "salesdata",
     "integrations",
@@ -258,6 +259,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Contacts past the retention period, listed for review (privacy/tasks.py; never deletes).
     "privacy-retention-review": {"task": "privacy.tasks.retention_review_list", "schedule": crontab(minute=30, hour=3)},
+    # Report subscriptions that are due: e-mailed weekly or monthly (analytics/services.py).
+    "analytics-report-subscriptions": {"task": "analytics.tasks.report_subscriptions_send", "schedule": 900.0},
 }
 
 # --- Static and media files ---------------------------------------------------------------------

@@ -55,6 +55,36 @@
         { label: gettext("won"), data: data.versus.actual, borderColor: WON }
       ] }, options: { scales: { y: { ticks: { callback: money(data.currency) } } } } };
     },
+    "targets": function () {
+      return { type: "bar", data: { labels: data.labels, datasets: [
+        { label: gettext("percent"), data: data.percent, backgroundColor: WON },
+        { label: gettext("forecast_percent"), data: data.forecast_percent, backgroundColor: MUTED }
+      ] }, options: { indexAxis: "y", aspectRatio: Math.max(2, 8 - data.labels.length),
+        scales: { x: { min: 0, suggestedMax: 100 } } } };
+    },
+    "stage-time": function () {
+      return { type: "bar", data: { labels: data.labels, datasets: [
+        { label: gettext("avg_days"), data: data.avg_days, backgroundColor: OPEN },
+        { label: gettext("median_days"), data: data.median_days, backgroundColor: MUTED }
+      ] } };
+    },
+    "velocity": function () {
+      return { type: "bar", data: { labels: data.labels, datasets: [
+        { label: gettext("current"), data: data.current, backgroundColor: OPEN },
+        { label: gettext("previous"), data: data.previous, backgroundColor: MUTED }
+      ] }, options: { scales: { y: { ticks: { callback: money(data.currency) } } } } };
+    },
+    "cohorts": function () {
+      return { type: "line", data: { labels: data.labels, datasets: [
+        { label: gettext("win_rate"), data: data.win_rate, borderColor: WON }
+      ] }, options: { scales: { y: { min: 0, max: 100 } } } };
+    },
+    "accuracy": function () {
+      return { type: "line", data: { labels: data.labels, datasets: [
+        { label: gettext("forecast"), data: data.forecast, borderColor: OPEN },
+        { label: gettext("actual"), data: data.actual, borderColor: WON }
+      ] }, options: { scales: { y: { ticks: { callback: money(data.currency) } } } } };
+    },
     "lost-reasons": function () {
       return { type: "bar", data: { labels: data.reason_labels, datasets: [
         { label: gettext("lost"), data: data.reason_counts, backgroundColor: LOST }
