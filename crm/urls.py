@@ -30,6 +30,8 @@ urlpatterns = [
     path("documents/", include("documents.urls")),
     path("activities/", include("activities.urls")),
     path("calendar/", include("activities.calendar_urls")),
+    path("search/", include("search.urls")),
+    path("tags/", include("tags.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "imports",
     "salesdata",
     "integrations",
+    "search",
+    "tags",
 ]
 
 MIDDLEWARE = [
