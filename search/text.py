@@ -26,6 +26,10 @@ from functools import lru_cache
 from django.db.models import BooleanField, Case, F, FloatField, Func, Q, TextField, Value, When
 from django.db.models.functions import Concat, Greatest
 
+SEARCH_HELP = (
+    "Words, a VAT number, an e-mail or a phone number, as the global search matches them: accents, "
+    "capitals and spacing do not matter and a typo is forgiven. Fewer than 2 characters match nothing."
+)
 WORD_SIMILARITY = 0.6  # pg_trgm.word_similarity_threshold's default; the SQLite scan uses the same
 MIN_LENGTH = 2  # shorter queries return nothing (every row would match)
 _KEY_DROP = re.compile(r"[^a-z0-9]")
