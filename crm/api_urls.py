@@ -14,6 +14,7 @@ from opportunities.api.views import OpportunityLineViewSet, OpportunityViewSet
 from pipeline.api.views import LostReasonViewSet, PipelineViewSet, StageViewSet
 from products.api.views import ProductViewSet
 from quotes.api.views import QuoteLineViewSet, QuoteViewSet
+from tags.api.views import TagViewSet
 
 router = DefaultRouter()
 router.register("organizations", OrganizationViewSet, basename="organization")
@@ -33,6 +34,7 @@ router.register("activities", ActivityViewSet, basename="activity")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("imports", ImportJobViewSet, basename="import")
 router.register("import-mappings", ImportMappingViewSet, basename="import-mapping")
+router.register("tags", TagViewSet, basename="tag")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
