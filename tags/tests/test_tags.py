@@ -75,3 +75,23 @@ def test_the_api_lists_creates_and_applies_tags(rep, other_rep, pipeline):
     assert bad.status_code == 400 and "kind" in bad.content.decode()
     dup = client.post("/api/v1/tags/", {"name": "caldo"}, format="json")
     assert dup.status_code == 400 and "name" in dup.content.decode()
+
+
+def test_lists_the_board_and_the_api_filter_by_tag(client, rep, pipeline):
+    org_a = OrganizationFactory(owner=rep, name="Alfa Etichettata")
+    OrganizationFactory(owner=rep, name="Beta Senza")
+    deal_a = OpportunityFactory(owner=rep, organization=org_a, name="Affare Etichettato")
+    OpportunityFactory(owner=rep, organization=org_a, name="Affare Senza")
+    tag = services.tag_create(user=rep, name="Fiera")
+    services.tags_add([org_a], tag, rep)
+    services.tags_add([deal_a], tag, rep)
+    client.force_login(rep)
+    orgs = client.get(reverse("contacts:organization_list"), {"tag": tag.pk}).content.decode()
+    assert "Alfa Etichettata" in orgs and "Beta Senza" not in orgs
+    deals = client.get(reverse("opportunities:list"), {"tag": tag.pk}).content.decode()
+    assert "Affare Etichettato" in deals and "Affare Senza" not in deals
+    board = client.get(reverse("pipeline:board"), {"tag": tag.pk}).content.decode()
+    assert "Affare Etichettato" in board and "Affare Senza" not in board
+    rows = api(rep).get("/api/v1/opportunities/", {"tag": tag.pk}).json()
+    assert [r["name"] for r in rows["results"]] == ["Affare Etichettato"] and rows["count"] == 1
+    assert client.get(reverse("contacts:organization_list"), {"tag": "nope"}).status_code in (200, 400)
