@@ -117,20 +117,26 @@ KINDS = [
 KINDS_BY_KEY = {k.key: k for k in KINDS}
 
 
-def ranked(queryset, spec: Spec, query: str, *, also: Q | None = None, candidates: int = CANDIDATES):
+def ranked(queryset, spec: Spec, query: str, *, also: Q | None = None, candidates: int | None = None):
     """The rows of ``queryset`` (already limited to what the reader may see) that match ``query``,
     best first, among at most ``candidates`` matches. ``queryset.none()`` for a too-short query.
 
     Shared with the API lists' ``?search=``."""
+    candidates = candidates or CANDIDATES
     condition = match_q(spec, query)
     if condition is None:
         return queryset.none()
+    exact = match_q(spec, query, typos=False)
     if also is not None:
         condition |= also
+        exact |= also
     model = queryset.model
-    matches = queryset.filter(condition).values("pk")[:candidates]
+    # Two capped sets: the rows containing the query (so "Bench Company 0000042" is never crowded
+    # out by thousands of near misses), and the rows within a typo of it.
+    containing = queryset.filter(exact).values("pk")[:candidates]
+    near = queryset.filter(condition).values("pk")[:candidates]
     return (
-        model._default_manager.filter(pk__in=matches)
+        model._default_manager.filter(Q(pk__in=containing) | Q(pk__in=near))
         .annotate(search_score=score_expr(spec, query))
         .order_by("-search_score", "pk")
     )

@@ -162,7 +162,7 @@ def _like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def match_q(spec: Spec, query: str) -> Q | None:
+def match_q(spec: Spec, query: str, *, typos: bool = True) -> Q | None:
     """A filter for the rows of ``spec`` matching ``query``, or None when the query is too short.
 
     A row matches when one of its names contains the query (accents and case aside), or is within
@@ -174,7 +174,7 @@ def match_q(spec: Spec, query: str) -> Q | None:
     condition = Q()
     for expr in spec.text_exprs():
         condition |= Q(_SearchContains(expr, Value(q)))
-        if len(q) >= 3:
+        if typos and len(q) >= 3:
             condition |= Q(WordSimilar(Value(q), expr))
     for variant in key_variants(k):
         for expr in spec.key_exprs():

@@ -172,3 +172,12 @@ def test_postgresql_answers_from_the_trigram_indexes(rep, pipeline):
         plan = qs.explain()
         cursor.execute("RESET enable_seqscan")
     assert "search_organizati" in plan, plan
+
+
+def test_an_exact_match_is_not_crowded_out_by_near_misses(rep, pipeline, monkeypatch):
+    from search import selectors
+
+    monkeypatch.setattr(selectors, "CANDIDATES", 3)
+    for n in range(8):
+        OrganizationFactory(owner=rep, name=f"Bench Company {n:07d} S.r.l.")
+    assert titles(rep, "bench company 0000006", "organizations")[0] == "Bench Company 0000006 S.r.l."
