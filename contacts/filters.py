@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 
 from core.filters import IdFilter, StyledFilterSet
 from core.widgets import autocomplete_by_id, use_autocomplete
-from tags.models import Tag
 
 from .models import Contact, Organization
 
@@ -37,7 +36,7 @@ class OrganizationFilter(_OwnerAutocomplete, StyledFilterSet):
     sector = django_filters.CharFilter(lookup_expr="iexact", label=_("Sector"))
     city = django_filters.CharFilter(lookup_expr="icontains", label=_("City"))
     owner = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.filter(is_active=True))
-    tag = django_filters.ModelChoiceFilter(queryset=Tag.objects.all(), field_name="tags", label=_("Tag"))
+    tag = django_filters.CharFilter(field_name="tags__name", lookup_expr="iexact", label=_("Tag"))
 
     class Meta:
         model = Organization
@@ -54,7 +53,7 @@ class ContactFilter(_OwnerAutocomplete, StyledFilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     organization = IdFilter(field_name="organization_id", label=_("Organization"))
     owner = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.filter(is_active=True))
-    tag = django_filters.ModelChoiceFilter(queryset=Tag.objects.all(), field_name="tags", label=_("Tag"))
+    tag = django_filters.CharFilter(field_name="tags__name", lookup_expr="iexact", label=_("Tag"))
 
     class Meta:
         model = Contact

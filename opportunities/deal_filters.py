@@ -66,7 +66,7 @@ class DealFilters:
     organization: int | Decimal | None = None
     contact: int | Decimal | None = None
     product: int | None = None
-    tag: int | None = None
+    tag: str = ""  # a tag's name, any case
     amount_min: Decimal | None = None
     amount_max: Decimal | None = None
     close_after: datetime.date | None = None
@@ -90,7 +90,7 @@ class DealFilters:
                 raise ValueError(f"DealFilters does not know the filter {name!r}")
             if target in ("stages", "statuses", "owners", "teams", "currencies"):
                 value = tuple(sorted({_pk(v) for v in (value if isinstance(value, list | tuple) else [value])}))
-            elif target in ("pipeline", "product", "tag"):
+            elif target in ("pipeline", "product"):
                 value = _pk(value)
             elif target == "scope" and value == "all":
                 continue
@@ -164,8 +164,8 @@ class DealFilters:
         if self.product is not None:
             lines = OpportunityLine.objects.filter(opportunity=OuterRef("pk"), product=self.product)
             deals = deals.filter(Exists(lines))
-        if self.tag is not None:
-            deals = deals.filter(tags__id=self.tag)
+        if self.tag:
+            deals = deals.filter(tags__name__iexact=self.tag)
         if self.text:
             deals = deals.filter(search_match_q(SEARCH_SPEC, self.text) or Q(pk__in=[]))
         return search_deals(deals, self.search)

@@ -10,7 +10,6 @@ from contacts.models import Contact, Organization
 from core.filters import IdFilter, PlausibleIsoDateTimeFilter, StyledFilterSet
 from core.widgets import autocomplete_by_id, use_autocomplete
 from pipeline.models import Pipeline, Stage
-from tags.models import Tag
 
 from .deal_filters import search_deals
 from .models import LeadSource, Opportunity, OpportunityLine, OpportunityType, Status
@@ -77,7 +76,7 @@ class OpportunityFilter(StyledFilterSet):
     updated_since = PlausibleIsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", label=_("Changed since"), widget=forms.HiddenInput
     )
-    tag = django_filters.ModelChoiceFilter(queryset=Tag.objects.all(), field_name="tags", label=_("Tag"))
+    tag = django_filters.CharFilter(field_name="tags__name", lookup_expr="iexact", label=_("Tag"))
 
     ordering = django_filters.OrderingFilter(
         fields=(
