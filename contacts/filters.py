@@ -36,10 +36,11 @@ class OrganizationFilter(_OwnerAutocomplete, StyledFilterSet):
     sector = django_filters.CharFilter(lookup_expr="iexact", label=_("Sector"))
     city = django_filters.CharFilter(lookup_expr="icontains", label=_("City"))
     owner = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.filter(is_active=True))
+    tag = django_filters.CharFilter(field_name="tags__name", lookup_expr="iexact", label=_("Tag"))
 
     class Meta:
         model = Organization
-        fields = ["q", "sector", "city", "owner"]
+        fields = ["q", "sector", "city", "owner", "tag"]
 
     def search(self, queryset, name, value):
         value = value.strip()
@@ -52,10 +53,11 @@ class ContactFilter(_OwnerAutocomplete, StyledFilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     organization = IdFilter(field_name="organization_id", label=_("Organization"))
     owner = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.filter(is_active=True))
+    tag = django_filters.CharFilter(field_name="tags__name", lookup_expr="iexact", label=_("Tag"))
 
     class Meta:
         model = Contact
-        fields = ["q", "organization", "owner"]
+        fields = ["q", "organization", "owner", "tag"]
 
     def search(self, queryset, name, value):
         terms = value.split()

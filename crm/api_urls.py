@@ -20,6 +20,7 @@ from privacy.api.views import ContactConsentView
 from products.api.views import ProductViewSet
 from quotes.api.views import QuoteLineViewSet, QuoteViewSet
 from savedviews.api.views import SavedViewViewSet
+from tags.api.views import TagViewSet
 from webforms.api.views import SubmissionViewSet, WebFormViewSet
 
 router = DefaultRouter()
@@ -47,6 +48,7 @@ router.register("bulk-jobs", BulkJobViewSet, basename="bulk-job")
 router.register("saved-views", SavedViewViewSet, basename="saved-view")
 router.register("emails", EmailViewSet, basename="email")
 router.register("email-threads", EmailThreadViewSet, basename="email-thread")
+router.register("tags", TagViewSet, basename="tag")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -40,6 +40,8 @@ urlpatterns = [
     path("duplicates/", include("dedupe.urls")),
     path("privacy/", include("privacy.urls")),
     path("mail/", include("mail.urls")),
+    path("search/", include("search.urls")),
+    path("tags/", include("tags.urls")),
     path("admin/", admin.site.urls),
 ]
 

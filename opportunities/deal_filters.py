@@ -16,6 +16,8 @@ from django.db.models import Exists, OuterRef, Q
 
 from accounts.permissions import owned_by_visible_q
 from customfields.filters import custom_q_from_param
+from search.specs import OPPORTUNITY as SEARCH_SPEC
+from search.text import match_q as search_match_q
 
 from .models import Opportunity, OpportunityLine
 
@@ -27,6 +29,7 @@ KEY_FIELDS = frozenset({"pipeline", "stages", "statuses", "owners", "teams", "sc
 # FilterSet field → DealFilters field, for the names that differ or hold one value of a set.
 _FROM_FILTERSET = {
     "q": "search",
+    "search": "text",
     "stage": "stages",
     "status": "statuses",
     "owner": "owners",
@@ -58,11 +61,13 @@ class DealFilters:
     currencies: tuple[str, ...] | None = None
     # Anything else.
     search: str = ""
+    text: str = ""  # the API's ?search=: the global search's index (search/text.py)
     type: str = ""
     lead_source: str = ""
     organization: int | Decimal | None = None
     contact: int | Decimal | None = None
     product: int | None = None
+    tag: str = ""  # a tag's name, any case
     amount_min: Decimal | None = None
     amount_max: Decimal | None = None
     close_after: datetime.date | None = None
@@ -170,6 +175,10 @@ class DealFilters:
         if self.product is not None:
             lines = OpportunityLine.objects.filter(opportunity=OuterRef("pk"), product=self.product)
             deals = deals.filter(Exists(lines))
+        if self.tag:
+            deals = deals.filter(tags__name__iexact=self.tag)
+        if self.text:
+            deals = deals.filter(search_match_q(SEARCH_SPEC, self.text) or Q(pk__in=[]))
         return search_deals(deals, self.search)
 
 

@@ -77,6 +77,7 @@ class OpportunityFilter(StyledFilterSet):
     updated_since = PlausibleIsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", label=_("Changed since"), widget=forms.HiddenInput
     )
+    tag = django_filters.CharFilter(field_name="tags__name", lookup_expr="iexact", label=_("Tag"))
 
     ordering = django_filters.OrderingFilter(
         fields=(

@@ -2,6 +2,7 @@
 
 import django_filters
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 
@@ -13,6 +14,9 @@ from core.api.filters import StableOrderingFilterBackend
 from core.filters import PlausibleIsoDateTimeFilter
 from customfields.api.fields import CustomFieldsField
 from dedupe.api.duplicates import ALLOW_DUPLICATE, DUPLICATE_RESPONSE, refuse_duplicates
+from search import specs as search_specs
+from search.text import SEARCH_HELP
+from search.text import match_q as search_match_q
 
 from .. import selectors, services
 from ..filters import ContactFilter, OrganizationFilter
@@ -53,13 +57,26 @@ class ContactSerializer(serializers.ModelSerializer):
 
 
 class ApiOrganizationFilter(OrganizationFilter):
+    search = django_filters.CharFilter(method="search_indexed", help_text=SEARCH_HELP)
     updated_since = PlausibleIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     ordering = django_filters.OrderingFilter(fields=("name", "created_at", "updated_at", "city"))
 
 
 class ApiContactFilter(ContactFilter):
+    search = django_filters.CharFilter(method="search_indexed", help_text=SEARCH_HELP)
     updated_since = PlausibleIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     ordering = django_filters.OrderingFilter(fields=("last_name", "first_name", "created_at", "updated_at"))
+
+
+def _search_indexed(spec):
+    def method(self, queryset, name, value):
+        return queryset.filter(search_match_q(spec, value) or Q(pk__in=[]))
+
+    return method
+
+
+ApiOrganizationFilter.search_indexed = _search_indexed(search_specs.ORGANIZATION)
+ApiContactFilter.search_indexed = _search_indexed(search_specs.CONTACT)
 
 
 def _create_schema(serializer):

@@ -28,10 +28,9 @@ def test_keyboard_shortcuts_and_their_help(page, login, live_server, rep, pipeli
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
 
-    page.goto(f"{live_server.url}/")  # no search field here: "/" opens the deals list's search
+    page.goto(f"{live_server.url}/")  # no search field in the page: "/" focuses the global search
     page.keyboard.press("/")
-    page.wait_for_url(f"{live_server.url}{reverse('opportunities:list')}#search")
-    expect(page.locator("main input[name=q]")).to_be_focused()
+    expect(page.locator("#global-search")).to_be_focused()
     page.locator("h1").click()
     page.keyboard.press("n")
     page.wait_for_url(f"{live_server.url}{reverse('opportunities:create')}")

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "bulk",  # bulk actions on lists (issue 21)
     "savedviews",  # saved views of lists and the board (issue 21)
     "mail",
+    "search",
+    "tags",
 ]
 
 MIDDLEWARE = [

@@ -1,5 +1,7 @@
 """`/api/v1/opportunities/`: the same selectors, filters and services as the pages."""
 
+import django_filters
+from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -11,6 +13,9 @@ from core.api.base import ERRORS, IDEMPOTENCY_KEY, IF_MATCH, WRITE_ERRORS, CrmVi
 from core.api.filters import StableOrderingFilterBackend
 from core.api.pagination import PageNumberPagination
 from core.views import CountedPaginator
+from search.specs import OPPORTUNITY as OPPORTUNITY_SPEC
+from search.text import SEARCH_HELP
+from search.text import match_q as search_match_q
 
 from .. import selectors, services
 from ..filters import OpportunityFilter, OpportunityLineFilter
@@ -24,6 +29,13 @@ from .serializers import (
     StageChangeSerializer,
     deal_rows_representation,
 )
+
+
+class ApiOpportunityFilter(OpportunityFilter):
+    search = django_filters.CharFilter(method="search_indexed", help_text=SEARCH_HELP)
+
+    def search_indexed(self, queryset, name, value):
+        return queryset.filter(search_match_q(OPPORTUNITY_SPEC, value) or Q(pk__in=[]))
 
 
 class DealFilterBackend(StableOrderingFilterBackend):
@@ -53,7 +65,7 @@ class OpportunityViewSet(RestorePurgeMixin, mixins.ListModelMixin, CrmViewSet):
     serializer_class = OpportunitySerializer
     pagination_class = DealRowsPagination
     filter_backends = [DealFilterBackend]
-    filterset_class = OpportunityFilter
+    filterset_class = ApiOpportunityFilter
     deal_filterset = None  # the validated filters of this request (None: none asked for)
     default_ordering = ["-created_at"]
     queryset = Opportunity.objects.none()  # for the schema; get_queryset narrows to what the caller sees

@@ -74,6 +74,12 @@
       field.select();
       return;
     }
+    var global = document.getElementById("global-search");
+    if (global && global.offsetParent !== null) {
+      global.focus();
+      global.select();
+      return;
+    }
     var url = document.body.getAttribute("data-search-url");
     if (url) { window.location.assign(url + "#search"); }
   }
