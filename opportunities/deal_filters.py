@@ -69,6 +69,9 @@ class DealFilters:
     closed_after: datetime.date | None = None
     closed_before: datetime.date | None = None
     updated_since: datetime.datetime | None = None
+    # Markers (opportunities.services.rotting): rotten deals, deals with no planned activity.
+    rotten: bool = False
+    no_next_activity: bool = False
 
     @classmethod
     def from_cleaned_data(cls, data: dict) -> "DealFilters":
@@ -156,6 +159,10 @@ class DealFilters:
             value = getattr(self, name)
             if value not in (None, ""):
                 deals = deals.filter(**{lookup: value})
+        if self.rotten:
+            deals = deals.rotten()
+        if self.no_next_activity:
+            deals = deals.without_next_activity()
         if self.product is not None:
             lines = OpportunityLine.objects.filter(opportunity=OuterRef("pk"), product=self.product)
             deals = deals.filter(Exists(lines))

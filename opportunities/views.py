@@ -65,7 +65,7 @@ def opportunity_list(request):
     return list_page(
         request,
         selector=lambda user, include_archived: selectors.opportunity_list(
-            user=user, include_archived=include_archived, with_can_edit=True
+            user=user, include_archived=include_archived, with_can_edit=True, with_markers=True
         ),
         filterset_class=OpportunityFilter,
         template="opportunities/opportunity_list.html",
