@@ -10,6 +10,7 @@ from contacts.api.views import ContactViewSet, OrganizationViewSet
 from documents.api.views import DocumentViewSet
 from imports.api.views import ImportJobViewSet, ImportMappingViewSet
 from integrations.api.views import WebhookViewSet
+from notes.api.views import NoteViewSet
 from opportunities.api.views import OpportunityLineViewSet, OpportunityViewSet
 from pipeline.api.views import LostReasonViewSet, PipelineViewSet, StageViewSet
 from products.api.views import ProductViewSet
@@ -33,6 +34,7 @@ router.register("activities", ActivityViewSet, basename="activity")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("imports", ImportJobViewSet, basename="import")
 router.register("import-mappings", ImportMappingViewSet, basename="import-mapping")
+router.register("notes", NoteViewSet, basename="note")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -30,6 +30,7 @@ urlpatterns = [
     path("documents/", include("documents.urls")),
     path("activities/", include("activities.urls")),
     path("calendar/", include("activities.calendar_urls")),
+    path("notes/", include("notes.urls")),
     path("admin/", admin.site.urls),
 ]
 

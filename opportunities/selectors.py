@@ -58,7 +58,7 @@ def opportunity_history(*, opportunity: Opportunity):
     )
 
 
-TIMELINE_KINDS = ("stage", "field", "activity", "document", "quote")
+TIMELINE_KINDS = ("stage", "field", "activity", "note", "document", "quote")
 TIMELINE_PAGE_SIZE = 20
 
 
@@ -120,6 +120,11 @@ def opportunity_timeline(
         entries += [
             {"at": a.done_at, "kind": "activity", "by": a.owner, "activity": a, "done": True, "id": a.pk}
             for a in activities.filter(done=True, done_at__isnull=False).order_by("-done_at", "-id")[:upto]
+        ]
+    if "note" in kinds:  # the notes feed (notes app), by reverse relation: no import of it here
+        entries += [
+            {"at": n.created_at, "kind": "note", "by": n.author, "note": n, "id": n.pk}
+            for n in opportunity.feed_notes.select_related("author").order_by("-created_at", "-id")[:upto]
         ]
     if "document" in kinds:
         entries += [

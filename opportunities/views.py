@@ -80,6 +80,7 @@ TIMELINE_KIND_CHOICES = [
     ("stage", gettext_lazy("Stages")),
     ("field", gettext_lazy("Changes")),
     ("activity", gettext_lazy("Activities")),
+    ("note", gettext_lazy("Notes")),
     ("document", gettext_lazy("Documents")),
     ("quote", gettext_lazy("Quotes")),
 ]
