@@ -31,6 +31,7 @@ urlpatterns = [
     path("activities/", include("activities.urls")),
     path("calendar/", include("activities.calendar_urls")),
     path("notes/", include("notes.urls")),
+    path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "imports",
     "salesdata",
     "notes",
+    "notifications",
     "integrations",
 ]
 

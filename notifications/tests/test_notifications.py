@@ -1,0 +1,85 @@
+"""Notifications (issue 18): the notify() service, mentions and assignments through the outbox,
+the bell's JSON, the page, mark read / all read; never about a record the user may not see."""
+
+import pytest
+from django.urls import reverse
+
+from core.outbox import outbox_deliver_pending
+from notes.services import note_create
+from notifications.models import Notification
+from notifications.services import notify
+from opportunities.services import opportunity_update
+from opportunities.tests.factories import OpportunityFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_notify_never_tells_a_user_about_a_record_they_may_not_see(rep, other_rep, stages):
+    deal = OpportunityFactory(owner=rep)
+    assert notify(other_rep, "rule", text="Secret", record=deal) is None
+    told = notify(rep, "rule", text="Yours", record=deal, key="rule:1:deal")
+    assert told.url == deal.get_absolute_url()
+    assert notify(rep, "rule", text="Yours again", record=deal, key="rule:1:deal") is None  # once per key
+    assert Notification.objects.count() == 1
+
+
+def test_a_mention_lights_the_colleagues_bell_once(client, rep, teammate, stages):
+    deal = OpportunityFactory(owner=rep)
+    note_create(user=rep, body="@teammate guarda qui", record=deal)
+    outbox_deliver_pending()
+    client.force_login(teammate)
+    data = client.get(reverse("notifications:unread")).json()
+    assert data["unread"] == 1
+    assert "mentioned you" in data["latest"][0]["text"] and data["latest"][0]["url"] == deal.get_absolute_url()
+
+    # The same event delivered again (a retried worker) tells nobody twice.
+    from core.models import OutboxEvent
+    from notifications.handlers import notify_mentions
+
+    notify_mentions(OutboxEvent.objects.get(topic="note.mentioned"))
+    assert Notification.objects.filter(user=teammate).count() == 1
+
+
+def test_a_deal_given_to_me_notifies_me_in_my_language(rep, teammate, manager, stages):
+    teammate.language = "it"
+    teammate.save()
+    deal = OpportunityFactory(owner=rep, name="Fornitura")
+    opportunity_update(opportunity=deal, user=manager, data={"owner": teammate}, expected_version=deal.version)
+    outbox_deliver_pending()
+    note = Notification.objects.get(user=teammate)
+    assert note.kind == "assigned" and "Fornitura" in note.text
+    assert not Notification.objects.filter(user=rep).exists()
+
+
+def test_the_page_marks_one_or_all_read(client, rep, stages):
+    deal = OpportunityFactory(owner=rep)
+    first = notify(rep, "rule", text="Uno", record=deal, key="a")
+    notify(rep, "rule", text="Due", record=deal, key="b")
+    client.force_login(rep)
+    html = client.get(reverse("notifications:list")).content.decode()
+    assert "Uno" in html and "Due" in html
+    response = client.post(reverse("notifications:read", args=[first.pk]), {"next": deal.get_absolute_url()})
+    assert response["Location"] == deal.get_absolute_url()
+    assert client.get(reverse("notifications:unread")).json()["unread"] == 1
+    client.post(reverse("notifications:read_all"))
+    assert client.get(reverse("notifications:unread")).json()["unread"] == 0
+
+
+def test_nobody_marks_someone_elses_notifications(client, rep, teammate, stages):
+    deal = OpportunityFactory(owner=rep)
+    theirs = notify(rep, "rule", text="Uno", record=deal)
+    client.force_login(teammate)
+    client.post(reverse("notifications:read", args=[theirs.pk]))
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
+
+
+def test_the_bell_costs_no_query_on_pages_and_its_json_is_constant(client, rep, stages, django_assert_num_queries):
+    deal = OpportunityFactory(owner=rep)
+    for index in range(12):
+        notify(rep, "rule", text=f"N{index}", record=deal)
+    client.force_login(rep)
+    client.get(reverse("notifications:unread"))
+    with django_assert_num_queries(2):  # the five newest unread, the count
+        client.get(reverse("notifications:unread"))
+    assert "data-notification-bell" in client.get(reverse("home")).content.decode()
