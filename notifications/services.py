@@ -10,8 +10,12 @@ model's ``visible_to``), and the link goes to it. ``key``: a stable name of the 
 call with the same user and key does nothing, so an outbox event delivered twice notifies once.
 """
 
+import datetime
+
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from .models import Kind, Notification
 
@@ -42,3 +46,52 @@ def notification_mark_read(*, user, pk: int | None = None) -> int:
     if pk is not None:
         unread = unread.filter(pk=pk)
     return unread.update(read_at=timezone.now())
+
+
+# How far back the periodic sweep looks: a worker down for a day still tells, an installation
+# upgraded today does not flood everyone with every deal that rotted last year.
+SWEEP_WINDOW = datetime.timedelta(days=1)
+
+
+def notifications_time_based(*, now: datetime.datetime | None = None, limit: int = 1000) -> int:
+    """Tell owners about deals that went rotten and activities that fell due since the last sweep
+    (beat, every few minutes; safe to run twice: each event has its key). Two range queries over
+    indexed columns (``opp_rots_at_idx``, the activities' due time), whatever the number of deals."""
+    from activities.models import Activity
+    from opportunities.models import Opportunity
+
+    now = now or timezone.now()
+    since = now - SWEEP_WINDOW
+    told = 0
+    rotten = (
+        Opportunity.objects.filter(status="open", archived_at__isnull=True, rots_at__lte=now, rots_at__gt=since)
+        .select_related("owner")
+        .order_by("rots_at")[:limit]
+    )
+    for deal in rotten:
+        with translation.override(deal.owner.language or None):
+            text = _("Your deal %(deal)s has been left alone too long") % {"deal": deal.name}
+        told += bool(
+            notify(
+                deal.owner, Kind.ROTTEN, text=text, record=deal, key=f"rotten:{deal.pk}:{int(deal.rots_at.timestamp())}"
+            )
+        )
+    due = (
+        Activity.objects.filter(done=False, due_at__lte=now, due_at__gt=since)
+        .select_related("owner", "opportunity")
+        .order_by("due_at")[:limit]
+    )
+    for activity in due:
+        with translation.override(activity.owner.language or None):
+            text = _("Activity due: %(subject)s") % {"subject": activity.subject}
+        told += bool(
+            notify(
+                activity.owner,
+                Kind.ACTIVITY_DUE,
+                text=text,
+                record=activity.opportunity,
+                url="" if activity.opportunity_id else reverse("activities:list"),
+                key=f"due:{activity.pk}:{int(activity.due_at.timestamp())}",
+            )
+        )
+    return told

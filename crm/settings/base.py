@@ -239,6 +239,8 @@ CELERY_BEAT_SCHEDULE = {
     "webhook-retries": {"task": "integrations.tasks.webhook_deliveries_send", "schedule": 60.0},
     # Reminder e-mails for activities coming due.
     "activity-reminders": {"task": "activities.tasks.activity_reminders_send", "schedule": 120.0},
+    # Notifications of deals gone rotten and activities fallen due (notifications/services.py).
+    "notifications-time-based": {"task": "notifications.tasks.notifications_time_based", "schedule": 300.0},
     # Sent quotes past their validity become expired.
     "quotes-expire": {"task": "quotes.tasks.quotes_expire", "schedule": 3600.0},
     # Weekly forecast snapshot (Monday 06:00), for the forecast-versus-actual report.

@@ -83,3 +83,30 @@ def test_the_bell_costs_no_query_on_pages_and_its_json_is_constant(client, rep, 
     with django_assert_num_queries(2):  # the five newest unread, the count
         client.get(reverse("notifications:unread"))
     assert "data-notification-bell" in client.get(reverse("home")).content.decode()
+
+
+def test_the_sweep_tells_owners_of_rotten_deals_and_due_activities_once(rep, stages, django_assert_num_queries):
+    import datetime
+
+    from django.utils import timezone
+
+    from activities.tests.factories import ActivityFactory
+    from notifications.services import notifications_time_based
+    from opportunities.models import Opportunity
+
+    now = timezone.now()
+    rotten = OpportunityFactory(owner=rep, name="Ferma")
+    Opportunity.objects.filter(pk=rotten.pk).update(rots_at=now - datetime.timedelta(hours=2))
+    long_rotten = OpportunityFactory(owner=rep, name="Ferma da un anno")
+    Opportunity.objects.filter(pk=long_rotten.pk).update(rots_at=now - datetime.timedelta(days=300))
+    OpportunityFactory(owner=rep, name="Fresca")
+    ActivityFactory(owner=rep, subject="Richiamare", due_at=now - datetime.timedelta(minutes=5))
+    ActivityFactory(owner=rep, subject="Domani", due_at=now + datetime.timedelta(days=1))
+
+    assert notifications_time_based(now=now) == 2
+    texts = sorted(Notification.objects.filter(user=rep).values_list("kind", "text"))
+    assert texts == [
+        ("activity_due", "Activity due: Richiamare"),
+        ("rotten", "Your deal Ferma has been left alone too long"),
+    ]
+    assert notifications_time_based(now=now) == 0  # run twice: told once
