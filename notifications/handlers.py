@@ -8,7 +8,9 @@ from django.utils.translation import gettext as _
 from core.outbox import subscribe
 
 from .models import Kind
-from .services import notify
+from .services import notification_email_send, notify
+
+subscribe("notification.email")(notification_email_send)
 
 
 def _user(pk):

@@ -49,3 +49,50 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.text
+
+
+class Channel(models.TextChoices):
+    APP = "app", _("In the CRM")
+    EMAIL = "email", _("By e-mail")
+    BOTH = "both", _("In the CRM and by e-mail")
+
+
+class NotificationPreference(models.Model):
+    """How a user wants to be told about one kind (no row: in the CRM)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    channel = models.CharField(_("channel"), max_length=5, choices=Channel.choices, default=Channel.APP)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notification_pref_once")]
+
+    def __str__(self):
+        return f"{self.kind}: {self.channel}"
+
+
+class DigestSetting(models.Model):
+    """The daily digest of unread notifications, by e-mail at ``hour`` (the site's time zone)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="notification_digest"
+    )
+    hour = models.PositiveSmallIntegerField(_("digest hour"), null=True, blank=True)
+    last_sent_on = models.DateField(_("last digest"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("daily digest")
+        verbose_name_plural = _("daily digests")
+        constraints = [
+            models.CheckConstraint(condition=Q(hour__gte=0, hour__lte=23), name="digest_hour_range"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id}: {self.hour}"

@@ -12,12 +12,16 @@ call with the same user and key does nothing, so an outbox event delivered twice
 
 import datetime
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .models import Kind, Notification
+from core.outbox import event_emit
+
+from .models import Channel, DigestSetting, Kind, Notification, NotificationPreference
 
 
 def notify(user, kind: str, *, text: str, record=None, url: str = "", actor=None, key: str = "") -> Notification | None:
@@ -31,13 +35,89 @@ def notify(user, kind: str, *, text: str, record=None, url: str = "", actor=None
         if not type(record).objects.visible_to(user).filter(pk=record.pk).exists():
             return None
         url = url or record.get_absolute_url()
+    channel = notification_channel(user=user, kind=kind)
     try:
         with transaction.atomic():
-            return Notification.objects.create(
-                user=user, kind=kind, text=str(text)[:300], url=url, actor=actor, key=key[:100]
+            notification = Notification.objects.create(
+                user=user,
+                kind=kind,
+                text=str(text)[:300],
+                url=url,
+                actor=actor,
+                key=key[:100],
+                # By e-mail only: kept for the record, but the bell does not count it.
+                read_at=timezone.now() if channel == Channel.EMAIL else None,
             )
     except IntegrityError:  # already told about this event
         return None
+    if channel in (Channel.EMAIL, Channel.BOTH) and user.email:
+        event_emit("notification.email", {"notification": notification.pk})
+    return notification
+
+
+def notification_channel(*, user, kind: str) -> str:
+    """How ``user`` wants to hear about ``kind`` (their preference; in the CRM by default)."""
+    pref = NotificationPreference.objects.filter(user=user, kind=kind).values_list("channel", flat=True).first()
+    return pref or Channel.APP
+
+
+@transaction.atomic
+def notification_preferences_set(*, user, channels: dict[str, str], digest_hour: int | None) -> None:
+    """Save ``user``'s channel per kind and the hour of their daily digest (None: no digest)."""
+    for kind, channel in channels.items():
+        if kind not in Kind.values or channel not in Channel.values:
+            raise ValueError(f"Unknown kind or channel: {kind!r} {channel!r}")
+        NotificationPreference.objects.update_or_create(user=user, kind=kind, defaults={"channel": channel})
+    if digest_hour is not None and not 0 <= digest_hour <= 23:
+        raise ValueError("The digest hour is between 0 and 23")
+    DigestSetting.objects.update_or_create(user=user, defaults={"hour": digest_hour})
+
+
+def notification_email_send(event) -> None:
+    """Deliver one notification by e-mail, in the user's language (from the outbox, once)."""
+    notification = Notification.objects.select_related("user").filter(pk=event.payload["notification"]).first()
+    if notification is None or not notification.user.email:
+        return
+    user = notification.user
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        lines = [notification.text]
+        if notification.url:
+            lines += ["", _("Open it: %(url)s") % {"url": settings.CRM_SITE_URL + notification.url}]
+        send_mail(
+            subject=notification.text[:150],
+            message="\n".join(lines),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[user.email],
+        )
+
+
+def notifications_digest_send(*, now: datetime.datetime | None = None) -> int:
+    """The daily digest: to each user whose chosen hour it is (site time zone) and who has not had
+    today's yet, one e-mail listing their unread notifications of the last day, in their language.
+    Hourly from beat; safe to run twice (``last_sent_on``). Returns how many e-mails were sent."""
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    sent = 0
+    due = DigestSetting.objects.filter(hour=local.hour).exclude(last_sent_on=local.date()).select_related("user")
+    for setting in due:
+        user = setting.user
+        unread = list(
+            Notification.objects.filter(
+                user=user, read_at__isnull=True, created_at__gt=now - datetime.timedelta(days=1)
+            ).order_by("-created_at")[:50]
+        )
+        if unread and user.is_active and user.email:
+            with translation.override(user.language or settings.LANGUAGE_CODE):
+                lines = [f"- {n.text}" + (f" ({settings.CRM_SITE_URL}{n.url})" if n.url else "") for n in unread]
+                send_mail(
+                    subject=_("Your CRM today: %(n)s unread notifications") % {"n": len(unread)},
+                    message="\n".join(lines),
+                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    recipient_list=[user.email],
+                )
+            sent += 1
+        DigestSetting.objects.filter(pk=setting.pk).update(last_sent_on=local.date())
+    return sent
 
 
 def notification_mark_read(*, user, pk: int | None = None) -> int:

@@ -1,13 +1,16 @@
 """The bell's JSON (polled by static/js/notifications.js), the notifications page, mark read."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
+from .forms import PreferencesForm
 
 
 @login_required
@@ -45,3 +48,20 @@ def mark_read(request, pk: int):
 def mark_all_read(request):
     services.notification_mark_read(user=request.user)
     return redirect("notifications:list")
+
+
+@login_required
+def preferences(request):
+    """Per kind: in the CRM, by e-mail, or both; and the hour of the daily digest."""
+    from .models import DigestSetting, NotificationPreference
+
+    channels = dict(NotificationPreference.objects.filter(user=request.user).values_list("kind", "channel"))
+    digest = DigestSetting.objects.filter(user=request.user).values_list("hour", flat=True).first()
+    form = PreferencesForm(request.POST or None, channels=channels, initial={"digest_hour": digest})
+    if request.method == "POST" and form.is_valid():
+        services.notification_preferences_set(
+            user=request.user, channels=form.channels(), digest_hour=form.cleaned_data["digest_hour"]
+        )
+        messages.success(request, _("Preferences saved."))
+        return redirect("notifications:preferences")
+    return render(request, "notifications/preferences.html", {"form": form})

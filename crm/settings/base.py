@@ -241,6 +241,8 @@ CELERY_BEAT_SCHEDULE = {
     "activity-reminders": {"task": "activities.tasks.activity_reminders_send", "schedule": 120.0},
     # Notifications of deals gone rotten and activities fallen due (notifications/services.py).
     "notifications-time-based": {"task": "notifications.tasks.notifications_time_based", "schedule": 300.0},
+    # Each user's daily digest of unread notifications, at the hour they chose.
+    "notifications-digest": {"task": "notifications.tasks.notifications_digest_send", "schedule": crontab(minute=5)},
     # Sent quotes past their validity become expired.
     "quotes-expire": {"task": "quotes.tasks.quotes_expire", "schedule": 3600.0},
     # Weekly forecast snapshot (Monday 06:00), for the forecast-versus-actual report.

@@ -110,3 +110,55 @@ def test_the_sweep_tells_owners_of_rotten_deals_and_due_activities_once(rep, sta
         ("rotten", "Your deal Ferma has been left alone too long"),
     ]
     assert notifications_time_based(now=now) == 0  # run twice: told once
+
+
+def test_by_email_only_skips_the_bell_and_both_does_both(client, rep, teammate, stages, mailoutbox):
+    from notifications.models import Notification as N
+    from notifications.services import notification_preferences_set
+
+    teammate.email = "teammate@example.com"
+    teammate.language = "it"
+    teammate.save()
+    deal = OpportunityFactory(owner=rep)
+    client.force_login(teammate)
+    response = client.post(
+        reverse("notifications:preferences"),
+        {"kind_mention": "email", "kind_rule": "both", "digest_hour": "7"}
+        | {f"kind_{k}": "app" for k in ("assigned", "activity_due", "rotten", "web_lead")},
+    )
+    assert response.status_code == 302
+    note_create(user=rep, body="@teammate ciao", record=deal)
+    outbox_deliver_pending()
+    assert N.objects.get(user=teammate, kind="mention").read_at is not None  # not in the bell
+    assert len(mailoutbox) == 1 and "ti ha menzionato" in mailoutbox[0].subject
+
+    notify(teammate, "rule", text="Regola", record=deal)
+    outbox_deliver_pending()
+    assert client.get(reverse("notifications:unread")).json()["unread"] == 1
+    assert len(mailoutbox) == 2
+
+    # A bad hour is a form error naming the field, never a 500.
+    response = client.post(reverse("notifications:preferences"), {"digest_hour": "99"})
+    assert response.status_code == 200 and "digest_hour" in response.context["form"].errors
+    notification_preferences_set(user=teammate, channels={}, digest_hour=7)
+
+
+def test_the_daily_digest_goes_at_the_users_hour_once_a_day(rep, teammate, stages, mailoutbox):
+    import datetime
+
+    from django.utils import timezone
+
+    from notifications.services import notification_preferences_set, notifications_digest_send
+
+    teammate.email = "teammate@example.com"
+    teammate.save()
+    deal = OpportunityFactory(owner=rep)
+    notify(teammate, "rule", text="Da leggere", record=deal)
+    now = timezone.now()
+    hour = timezone.localtime(now).hour
+    notification_preferences_set(user=teammate, channels={}, digest_hour=(hour + 1) % 24)
+    assert notifications_digest_send(now=now) == 0
+    notification_preferences_set(user=teammate, channels={}, digest_hour=hour)
+    assert notifications_digest_send(now=now) == 1
+    assert "Da leggere" in mailoutbox[0].body
+    assert notifications_digest_send(now=now + datetime.timedelta(minutes=10)) == 0  # once a day
