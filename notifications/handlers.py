@@ -1,6 +1,7 @@
 """Outbox subscriptions: events other apps emit, turned into notifications (after the commit, in
 the worker; an event delivered twice notifies once, by its key)."""
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -40,7 +41,7 @@ def notify_mentions(event) -> None:
         return
     actor = _user(payload.get("by"))
     for user in get_user_model().objects.filter(pk__in=payload["users"]):
-        with translation.override(user.language or None):
+        with translation.override(user.language or settings.LANGUAGE_CODE):
             text = _("%(who)s mentioned you in a note on %(record)s") % {"who": _name(actor), "record": record}
         notify(user, Kind.MENTION, text=text, record=record, actor=actor, key=f"mention:{payload['note']}")
 
@@ -57,6 +58,6 @@ def notify_assigned(event) -> None:
     actor = _user(payload.get("changed_by")) or deal.created_by
     if owner is None:
         return
-    with translation.override(owner.language or None):
+    with translation.override(owner.language or settings.LANGUAGE_CODE):
         text = _("%(who)s gave you the deal %(deal)s") % {"who": _name(actor), "deal": deal.name}
     notify(owner, Kind.ASSIGNED, text=text, record=deal, actor=actor, key=f"assigned:{event.pk}")

@@ -149,7 +149,7 @@ def notifications_time_based(*, now: datetime.datetime | None = None, limit: int
         .order_by("rots_at")[:limit]
     )
     for deal in rotten:
-        with translation.override(deal.owner.language or None):
+        with translation.override(deal.owner.language or settings.LANGUAGE_CODE):
             text = _("Your deal %(deal)s has been left alone too long") % {"deal": deal.name}
         told += bool(
             notify(
@@ -162,7 +162,7 @@ def notifications_time_based(*, now: datetime.datetime | None = None, limit: int
         .order_by("due_at")[:limit]
     )
     for activity in due:
-        with translation.override(activity.owner.language or None):
+        with translation.override(activity.owner.language or settings.LANGUAGE_CODE):
             text = _("Activity due: %(subject)s") % {"subject": activity.subject}
         told += bool(
             notify(
