@@ -63,7 +63,11 @@ def note_create(*, user, body: str, record, pinned: bool = False) -> Note:
 
 
 def _lock(note: Note) -> Note:
-    return Note.objects.select_for_update().select_related("opportunity", "contact", "organization").get(pk=note.pk)
+    return (
+        Note.objects.select_for_update(of=("self",))
+        .select_related("opportunity", "contact", "organization")
+        .get(pk=note.pk)
+    )
 
 
 @transaction.atomic
