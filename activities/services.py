@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from accounts.permissions import lock_for_change, owner_change_check, owner_check
 from core.exceptions import ValidationError
 from core.outbox import event_emit, subscribe
+from opportunities.services.rotting import opportunity_activity_done
 
 from .models import Activity, CalendarFeedToken
 
@@ -63,6 +64,8 @@ def activity_create(*, user, subject: str, **data) -> Activity:
     activity = Activity(subject=(subject or "").strip(), **data)
     activity.full_clean()
     activity.save()
+    if activity.done:
+        opportunity_activity_done(opportunity_id=activity.opportunity_id, done_at=activity.done_at)
     event_emit("activity.created", {"activity": activity.pk, "owner": activity.owner_id, "changed_by": user.pk})
     return activity
 
@@ -84,6 +87,8 @@ def activity_update(*, activity: Activity, user, data: dict) -> Activity:
     activity.version += 1
     activity.full_clean()
     activity.save()
+    if activity.done:
+        opportunity_activity_done(opportunity_id=activity.opportunity_id, done_at=activity.done_at)
     return activity
 
 
@@ -94,6 +99,8 @@ def activity_set_done(*, activity: Activity, user, done: bool = True) -> Activit
     activity.done_at = timezone.now() if done else None
     activity.version += 1
     activity.save(update_fields=["done", "done_at", "version", "updated_at"])
+    if done:
+        opportunity_activity_done(opportunity_id=activity.opportunity_id, done_at=activity.done_at)
     return activity
 
 

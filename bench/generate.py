@@ -345,6 +345,10 @@ def generate(*, open_deals: int, closed_deals: int, seed: int = 7, out=sys.stdou
                     created,
                     entered[-1],
                     None,
+                    # when it rots (opportunities.services.rotting): open deals of a stage that rots
+                    entered[-1] + datetime.timedelta(days=stage.stale_after_days)
+                    if is_open and stage.stale_after_days
+                    else None,
                 )
             )
             previous = None
@@ -396,6 +400,7 @@ def generate(*, open_deals: int, closed_deals: int, seed: int = 7, out=sys.stdou
             "created_at",
             "updated_at",
             "archived_at",
+            "rots_at",
         ]
         dropped = _drop_indexes(cursor, [opp_table, StageChange._meta.db_table])
         _skip_foreign_key_triggers(cursor)

@@ -14,6 +14,7 @@ from documents.api.views import DocumentViewSet
 from imports.api.views import ImportJobViewSet, ImportMappingViewSet
 from integrations.api.views import WebhookViewSet
 from mail.api.views import EmailThreadViewSet, EmailViewSet
+from notes.api.views import NoteViewSet
 from opportunities.api.views import OpportunityLineViewSet, OpportunityViewSet
 from pipeline.api.views import LostReasonViewSet, PipelineViewSet, StageViewSet
 from privacy.api.views import ContactConsentView
@@ -49,6 +50,7 @@ router.register("saved-views", SavedViewViewSet, basename="saved-view")
 router.register("emails", EmailViewSet, basename="email")
 router.register("email-threads", EmailThreadViewSet, basename="email-thread")
 router.register("tags", TagViewSet, basename="tag")
+router.register("notes", NoteViewSet, basename="note")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

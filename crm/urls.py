@@ -42,6 +42,8 @@ urlpatterns = [
     path("mail/", include("mail.urls")),
     path("search/", include("search.urls")),
     path("tags/", include("tags.urls")),
+    path("notes/", include("notes.urls")),
+    path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -77,6 +77,9 @@ class DealFilters:
     updated_since: datetime.datetime | None = None
     # Custom field filters: (``cf_…`` parameter, cleaned value) pairs (customfields.filters).
     custom: tuple[tuple[str, object], ...] = ()
+    # Markers (opportunities.services.rotting): rotten deals, deals with no planned activity.
+    rotten: bool = False
+    no_next_activity: bool = False
 
     @classmethod
     def from_cleaned_data(cls, data: dict) -> "DealFilters":
@@ -172,6 +175,10 @@ class DealFilters:
                 deals = deals.filter(**{lookup: value})
         for name, value in self.custom:
             deals = deals.filter(custom_q_from_param("deal", name, list(value) if isinstance(value, tuple) else value))
+        if self.rotten:
+            deals = deals.rotten()
+        if self.no_next_activity:
+            deals = deals.without_next_activity()
         if self.product is not None:
             lines = OpportunityLine.objects.filter(opportunity=OuterRef("pk"), product=self.product)
             deals = deals.filter(Exists(lines))

@@ -74,6 +74,14 @@ class OpportunityFilter(StyledFilterSet):
         label=_("Closed to"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    rotten = django_filters.BooleanFilter(
+        method="filter_rotten", label=_("Rotten only"), widget=forms.CheckboxInput(attrs={"class": "form-check-input"})
+    )
+    no_next_activity = django_filters.BooleanFilter(
+        method="filter_no_next_activity",
+        label=_("No planned activity"),
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
     updated_since = PlausibleIsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", label=_("Changed since"), widget=forms.HiddenInput
     )
@@ -134,6 +142,12 @@ class OpportunityFilter(StyledFilterSet):
         if value == "mine":
             return queryset.filter(owner=user)
         return queryset.filter(owned_by_visible_q(user))
+
+    def filter_rotten(self, queryset, name, value):
+        return queryset.rotten() if value else queryset
+
+    def filter_no_next_activity(self, queryset, name, value):
+        return queryset.without_next_activity() if value else queryset
 
     def search(self, queryset, name, value):
         return search_deals(queryset, value)

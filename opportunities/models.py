@@ -126,6 +126,13 @@ class Opportunity(models.Model):
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     stage_entered_at = models.DateTimeField(_("in stage since"), default=timezone.now)
+    # Rotting (opportunities.services.rotting): when an activity of the deal was last done, and the
+    # moment the deal rots: the later of entering the stage and the last done activity, plus the
+    # stage's days to rot. Empty for closed deals and stages that never rot. Kept by the stage
+    # service and the activity services, so filters, counts and the periodic rules read one
+    # indexed column instead of joining stages and activities.
+    last_activity_at = models.DateTimeField(_("last activity done"), null=True, blank=True, editable=False)
+    rots_at = models.DateTimeField(_("rots at"), null=True, blank=True, editable=False)
     # Order of the card within its board column (lower first).
     position = models.IntegerField(_("position"), default=0)
     # What the funnel reads, kept from the stage history by database triggers (rollups.py), never
@@ -220,6 +227,12 @@ class Opportunity(models.Model):
                 condition=Q(archived_at__isnull=True),
                 name="opp_active_created_idx",
             ),
+            # Rotten deals (filters, home counts, the periodic "goes rotten" rules): a range scan.
+            models.Index(
+                fields=["rots_at"],
+                condition=Q(status="open", rots_at__isnull=False, archived_at__isnull=True),
+                name="opp_rots_at_idx",
+            ),
             # pipeline_summary's "amounts without an exchange rate": a handful of rows, found at once.
             models.Index(
                 fields=["pipeline", "stage"],
@@ -233,7 +246,9 @@ class Opportunity(models.Model):
 
     # Written only by the database (the stage history's triggers): a copy loaded before a move
     # must not write its stale values back.
-    DATABASE_KEPT = frozenset({"stages_entered", "stage_days"})
+    # ``last_activity_at`` and ``rots_at`` are written by ``opportunities.services.rotting`` with an
+    # UPDATE, and by the stage service: a copy loaded before an activity was done must not undo it.
+    DATABASE_KEPT = frozenset({"stages_entered", "stage_days", "last_activity_at"})
 
     def save(self, *args, **kwargs):
         if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
@@ -265,11 +280,21 @@ class Opportunity(models.Model):
         return quantize_cents(self.amount * self.probability / Decimal(100))
 
     @property
+    def rotting_since(self):
+        """Since when the deal has been left alone: the later of entering its stage and its last
+        done activity."""
+        if self.last_activity_at and self.last_activity_at > self.stage_entered_at:
+            return self.last_activity_at
+        return self.stage_entered_at
+
+    @property
     def is_stale(self) -> bool:
-        days = self.stage.stale_after_days
-        if not days or not self.is_open:
-            return False
-        return (timezone.now() - self.stage_entered_at).days > days
+        """Rotten: left alone in an open stage longer than the stage's days to rot."""
+        return self.is_open and self.rots_at is not None and self.rots_at <= timezone.now()
+
+    @property
+    def idle_days(self) -> int:
+        return max((timezone.now() - self.rotting_since).days, 0)
 
     def clean(self):
         errors = {}

@@ -1,6 +1,9 @@
 """Reusable filters for opportunities, starting with the visibility policy."""
 
+from django.apps import apps
 from django.db import models
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from accounts.permissions import (
     is_anonymous,
@@ -33,6 +36,18 @@ class OpportunityQuerySet(models.QuerySet):
     def closed(self):
         return self.filter(status__in=["won", "lost"])
 
+    def rotten(self, now=None):
+        """Open deals left alone longer than their stage allows (``rots_at`` past, an indexed range)."""
+        return self.filter(status="open", rots_at__lte=now or timezone.now())
+
+    def without_next_activity(self):
+        """Open deals with no planned (not done) activity."""
+        return self.filter(status="open").exclude(Exists(planned_activities()))
+
+    def with_next_activity_flag(self):
+        """Each deal carries ``has_next_activity``: whether an activity of it is still to do."""
+        return self.annotate(has_next_activity=Exists(planned_activities()))
+
     def visible_to(self, user):
         """The deals ``user`` may open (accounts/permissions.py states the rule)."""
         if is_anonymous(user):
@@ -46,3 +61,9 @@ class OpportunityQuerySet(models.QuerySet):
         if sees_everything(user):
             return self
         return self.filter(owned_by_editable_q(user))
+
+
+def planned_activities():
+    """The not-done activities of the outer deal (a subquery for Exists)."""
+    activity = apps.get_model("activities", "Activity")
+    return activity.objects.filter(opportunity=OuterRef("pk"), done=False)

@@ -4,15 +4,17 @@ import calendar
 import datetime
 
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.utils import timezone
 
 from .deal_filters import DealFilters
 from .models import Opportunity
+from .querysets import planned_activities
 from .rollups import stage_totals_count, stage_totals_for
 
 LIST_RELATED = ("organization", "contact", "owner", "stage", "pipeline", "lost_reason")
 
 
-def opportunity_list(*, user, include_archived: bool = False, with_can_edit: bool = False):
+def opportunity_list(*, user, include_archived: bool = False, with_can_edit: bool = False, with_markers: bool = False):
     """Deals ``user`` may see, with what a list row shows joined in (no per-row queries).
 
     ``with_can_edit``: each deal carries ``can_edit``, whether ``user`` may change it (the rule of
@@ -23,6 +25,8 @@ def opportunity_list(*, user, include_archived: bool = False, with_can_edit: boo
     if with_can_edit:
         editable = Opportunity.objects.editable_by(user).filter(pk=OuterRef("pk"))
         qs = qs.annotate(can_edit=Exists(editable))
+    if with_markers:  # the "no planned activity" marker, in the same query
+        qs = qs.with_next_activity_flag()
     return qs.select_related(*LIST_RELATED)
 
 
@@ -54,7 +58,7 @@ def opportunity_history(*, opportunity: Opportunity):
     )
 
 
-TIMELINE_KINDS = ("stage", "field", "activity", "document", "quote")
+TIMELINE_KINDS = ("stage", "field", "activity", "note", "document", "quote")
 TIMELINE_PAGE_SIZE = 20
 
 
@@ -117,6 +121,11 @@ def opportunity_timeline(
             {"at": a.done_at, "kind": "activity", "by": a.owner, "activity": a, "done": True, "id": a.pk}
             for a in activities.filter(done=True, done_at__isnull=False).order_by("-done_at", "-id")[:upto]
         ]
+    if "note" in kinds:  # the notes feed (notes app), by reverse relation: no import of it here
+        entries += [
+            {"at": n.created_at, "kind": "note", "by": n.author, "note": n, "id": n.pk}
+            for n in opportunity.feed_notes.select_related("author").order_by("-created_at", "-id")[:upto]
+        ]
     if "document" in kinds:
         entries += [
             {"at": d.created_at, "kind": "document", "by": d.uploaded_by, "document": d, "id": d.pk}
@@ -160,6 +169,8 @@ def opportunity_home_summary(*, user, owner=None, today: datetime.date) -> dict:
         amount=Sum("amount_base"),
         closing=Count("id", filter=Q(expected_close_date__range=(month_start, month_end))),
         overdue=Count("id", filter=Q(expected_close_date__lt=today)),
+        rotten=Count("id", filter=Q(rots_at__lte=timezone.now())),
+        no_next_activity=Count("id", filter=~Exists(planned_activities())),
     )
 
 

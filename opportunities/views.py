@@ -66,7 +66,7 @@ def opportunity_list(request):
     return list_page(
         request,
         selector=lambda user, include_archived: selectors.opportunity_list(
-            user=user, include_archived=include_archived, with_can_edit=True
+            user=user, include_archived=include_archived, with_can_edit=True, with_markers=True
         ),
         filterset_class=OpportunityFilter,
         template="opportunities/opportunity_list.html",
@@ -81,6 +81,7 @@ TIMELINE_KIND_CHOICES = [
     ("stage", gettext_lazy("Stages")),
     ("field", gettext_lazy("Changes")),
     ("activity", gettext_lazy("Activities")),
+    ("note", gettext_lazy("Notes")),
     ("document", gettext_lazy("Documents")),
     ("quote", gettext_lazy("Quotes")),
 ]

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from opportunities.services.rotting import stage_rot_days_apply
+
 from .models import LostReason, Pipeline, Stage, StageChange
 
 
@@ -16,12 +18,22 @@ class PipelineAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     inlines = [StageInline]
 
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        for stage in formset.changed_objects or []:  # days to rot changed: when the deals rot too
+            stage_rot_days_apply(stage[0])
+
 
 @admin.register(Stage)
 class StageAdmin(admin.ModelAdmin):
     list_display = ["name", "pipeline", "order", "kind", "probability", "stale_after_days"]
     list_filter = ["pipeline", "kind"]
     search_fields = ["name"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "stale_after_days" in form.changed_data or "kind" in form.changed_data:
+            stage_rot_days_apply(obj)
 
 
 @admin.register(LostReason)

@@ -10,7 +10,7 @@ from opportunities.filters import OpportunityFilter
 
 from .models import LostReason, Stage
 
-BOARD_FILTERS = ("q", "scope", "type", "close_after", "close_before", "tag")
+BOARD_FILTERS = ("q", "scope", "type", "close_after", "close_before", "tag", "rotten", "no_next_activity")
 
 
 class BoardFilter(OpportunityFilter):

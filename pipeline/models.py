@@ -66,10 +66,13 @@ class Stage(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     stale_after_days = models.PositiveSmallIntegerField(
-        _("stale after (days)"),
+        _("days to rot"),
         null=True,
         blank=True,
-        help_text=_("A deal that stays longer than this in the stage is flagged as stale."),
+        help_text=_(
+            "A deal left alone this many days (no stage change, no activity done) is flagged as rotten. "
+            "Empty: deals never rot in this stage; won and lost stages never rot."
+        ),
     )
     is_system = models.BooleanField(_("seeded"), default=False, editable=False)
 
@@ -108,6 +111,12 @@ class Stage(models.Model):
     @property
     def is_open(self) -> bool:
         return self.kind == self.Kind.OPEN
+
+    def clean(self):
+        if self.kind != self.Kind.OPEN and self.stale_after_days:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({"stale_after_days": _("Won and lost stages never rot: leave this empty.")})
 
     @property
     def is_won(self) -> bool:

@@ -123,7 +123,7 @@ BOARD_CARD_RELATED = ("organization", "contact", "owner")
 
 
 def _card_rows(deals):
-    return deals.select_related(None).select_related(*BOARD_CARD_RELATED)
+    return deals.select_related(None).select_related(*BOARD_CARD_RELATED).with_next_activity_flag()
 
 
 def _with_can_edit(cards, user):

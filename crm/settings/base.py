@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "analytics",
     "imports",
     "salesdata",
+    "notes",
+    "notifications",
     "integrations",
     "webforms",
     "customfields",
@@ -249,6 +251,10 @@ CELERY_BEAT_SCHEDULE = {
     "webhook-retries": {"task": "integrations.tasks.webhook_deliveries_send", "schedule": 60.0},
     # Reminder e-mails for activities coming due.
     "activity-reminders": {"task": "activities.tasks.activity_reminders_send", "schedule": 120.0},
+    # Notifications of deals gone rotten and activities fallen due (notifications/services.py).
+    "notifications-time-based": {"task": "notifications.tasks.notifications_time_based", "schedule": 300.0},
+    # Each user's daily digest of unread notifications, at the hour they chose.
+    "notifications-digest": {"task": "notifications.tasks.notifications_digest_send", "schedule": crontab(minute=5)},
     # Sent quotes past their validity become expired.
     "quotes-expire": {"task": "quotes.tasks.quotes_expire", "schedule": 3600.0},
     # E-mail: poll the connected IMAP mailboxes; send what the outbox left pending (mail/tasks.py).

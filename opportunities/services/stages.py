@@ -45,6 +45,7 @@ from pipeline.models import LostReason, Pipeline, Stage, StageChange
 from ..events import opportunity_payload
 from ..models import Opportunity
 from .access import opportunity_lock
+from .rotting import opportunity_rots_at
 
 OTHER_PIPELINE = gettext_lazy(
     "This stage belongs to another pipeline; to move the deal to another pipeline, choose that "
@@ -162,6 +163,7 @@ def stage_enter(
     opportunity.stage = stage
     opportunity.status = stage.kind
     opportunity.stage_entered_at = now
+    opportunity.rots_at = opportunity_rots_at(opportunity, stage)
     if stage.is_open:
         if not opportunity.probability_is_manual or opportunity.probability is None:
             opportunity.probability = stage.probability

@@ -209,8 +209,8 @@ def test_the_timeline_is_paginated_in_constant_queries(client, rep, stages, n, d
     client.force_login(rep)
     url = reverse("opportunities:timeline", args=[deal.pk])
     # session, user, deal; stages, field changes, currency changes, activities planned and done,
-    # documents, quotes
-    with django_assert_num_queries(10):
+    # notes, documents, quotes
+    with django_assert_num_queries(11):
         response = client.get(url + "?page=2")
     assert response.status_code == 200
     timeline = response.context["timeline"]

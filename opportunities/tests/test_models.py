@@ -123,6 +123,7 @@ def test_a_deal_is_stale_after_the_stage_allows(rep, stages):
     deal = OpportunityFactory(owner=rep, stage=stages["New"])  # stale after 7 days
     assert not deal.is_stale
     deal.stage_entered_at = timezone.now() - timezone.timedelta(days=8)
+    deal.rots_at = deal.stage_entered_at + timezone.timedelta(days=7)  # as the stage service sets it
     assert deal.is_stale
 
 

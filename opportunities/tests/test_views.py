@@ -99,9 +99,10 @@ def test_deal_page_shows_its_stage_history_in_constant_queries(client, rep, stag
         deal = opportunity_move_stage(opportunity=deal, stage=stages[name], user=rep)
     client.force_login(rep)
     # Among them: the products of the add-line form, the lost reasons of the stage bar's question, and
-    # one query for each of the timeline's field changes, activities planned, done, documents and quotes,
-    # one for the e-mail card (mail/templatetags) and one for the tags (issue 21).
-    with django_assert_num_queries(22):
+    # one query for each of the timeline's field changes, activities planned, done, notes, documents and
+    # quotes; the notes feed's notes, their mentions and whether the reader may change the deal; the
+    # e-mail card (mail/templatetags) and the tags (issue 21).
+    with django_assert_num_queries(25):
         response = client.get(deal.get_absolute_url())
     history = list(response.context["history"])
     assert len(history) == moves + 1

@@ -294,7 +294,11 @@ def test_stale_and_overdue_cards_are_marked(client, rep, stages):
     deal = OpportunityFactory(
         owner=rep, stage=stages["New"], expected_close_date=timezone.localdate() - datetime.timedelta(days=3)
     )
-    Opportunity.objects.filter(pk=deal.pk).update(stage_entered_at=timezone.now() - datetime.timedelta(days=400))
+    long_ago = timezone.now() - datetime.timedelta(days=400)
+    # as the stage service records it: in the stage since long ago, rotten since 7 days later
+    Opportunity.objects.filter(pk=deal.pk).update(
+        stage_entered_at=long_ago, rots_at=long_ago + datetime.timedelta(days=7)
+    )
     client.force_login(rep)
 
     html = client.get(reverse("pipeline:board")).content.decode()

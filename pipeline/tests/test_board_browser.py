@@ -313,7 +313,10 @@ def test_a_busy_board_reads_well_on_desktop_and_phone(page, live_server, login, 
     stale = OpportunityFactory(
         owner=rep, stage=stages["Qualifying"], name="Rinnovo parco stampanti", amount=Decimal("18500.00")
     )
-    Opportunity.objects.filter(pk=stale.pk).update(stage_entered_at=timezone.now() - datetime.timedelta(days=40))
+    long_ago = timezone.now() - datetime.timedelta(days=40)
+    Opportunity.objects.filter(pk=stale.pk).update(
+        stage_entered_at=long_ago, rots_at=long_ago + datetime.timedelta(days=7)
+    )
     OpportunityFactory(
         owner=rep,
         stage=stages["New"],

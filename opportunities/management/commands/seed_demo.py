@@ -24,6 +24,7 @@ from opportunities.services import (
     opportunity_line_add,
     opportunity_move_stage,
 )
+from opportunities.services.rotting import opportunity_activity_done
 from pipeline.models import LostReason, Pipeline, Stage
 from products.models import Product
 from quotes.services import quote_accept, quote_create, quote_send
@@ -490,6 +491,8 @@ class Command(BaseCommand):
         )
         span = max((end - created).total_seconds(), 3_600)
         moments = sorted(rng.uniform(0, span) for _ in path)
+        if outcome == "open" and moments:
+            moments[-1] = span  # an open deal entered its stage at ``end``, not months ago
         version = opp.version
         for stage, offset in zip(path, moments, strict=True):
             moved = opportunity_move_stage(
@@ -503,6 +506,29 @@ class Command(BaseCommand):
             version = moved.version
 
     def _activities(self, rng, opp, owner, outcome, now):
+        planned = []
+        if outcome == "open":
+            # Most open deals are being worked on, as in a real pipeline: a call done in the last few
+            # days (the rot clock starts again) and the next one planned. A few are left alone: those
+            # are the rotten ones, and the ones with no planned activity.
+            if rng.random() < 0.85:
+                planned.append((now - datetime.timedelta(days=rng.randint(0, 5), hours=rng.randint(1, 6)), True))
+            if rng.random() < 0.85:
+                planned.append((now + datetime.timedelta(days=rng.randint(1, 14), hours=rng.randint(1, 6)), False))
+        for due, done in planned:
+            Activity.objects.create(
+                kind=Activity.Kind.CALL,
+                subject=rng.choice(["Chiamata di aggiornamento", "Follow-up dell'offerta", "Verifica dei requisiti"]),
+                due_at=due,
+                duration_minutes=30,
+                done=done,
+                done_at=due if done else None,
+                owner=owner,
+                opportunity=opp,
+                organization=opp.organization,
+            )
+            if done:
+                opportunity_activity_done(opportunity_id=opp.pk, done_at=due)
         for _ in range(rng.randint(0, 3)):
             due = now + datetime.timedelta(days=rng.randint(-30, 30), hours=rng.randint(8, 17) - now.hour)
             done = outcome != "open" or due < now and rng.random() < 0.6
@@ -519,6 +545,8 @@ class Command(BaseCommand):
                 opportunity=opp,
                 organization=opp.organization,
             )
+            if done:
+                opportunity_activity_done(opportunity_id=opp.pk, done_at=due)
 
     def _outbox_drain(self):
         """Deliver the seed's own outbox events now, as the worker would, so a fresh `make run` has no
