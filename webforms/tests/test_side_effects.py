@@ -19,6 +19,23 @@ def test_the_assigned_owner_gets_an_email(webform, rep):
     assert "/opportunities/" in sent[0].body
 
 
+def test_the_assigned_owner_is_told_in_the_crm_once_and_by_email_once(webform, rep):
+    """The bell lights for the new lead; a rep who chose e-mail for leads gets one e-mail, not two."""
+    from notifications.models import Notification
+    from notifications.services import notification_preferences_set
+
+    rep.email, rep.language = "rep@example.com", "it"
+    rep.save()
+    notification_preferences_set(user=rep, channels={"web_lead": "both"}, digest_hour=None)
+    submission = submission_receive(
+        webform=webform, fields={"name": "Anna Neri", "email": "anna@example.com"}, visit=Visit()
+    )
+    (told,) = Notification.objects.filter(user=rep, kind="web_lead")
+    assert told.read_at is None and "Anna Neri" in told.text and told.text.startswith("Nuovo contatto")
+    assert told.url == submission.opportunity.get_absolute_url()
+    assert len([m for m in mail.outbox if m.to == ["rep@example.com"]]) == 1
+
+
 @override_settings(
     CACHES={
         "default": {
