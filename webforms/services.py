@@ -24,6 +24,7 @@ from core.exceptions import DomainError, ValidationError
 from core.outbox import event_emit
 from opportunities.models import Status
 from opportunities.services import opportunity_create
+from privacy.services.consent import consent_record
 
 from .models import Submission, WebForm
 
@@ -219,6 +220,16 @@ def _lead_create(submission: Submission) -> Submission:
                 "organization": organization,
                 "owner": owner,
             },
+        )
+    if submission.consent_given:  # the contact's consents (privacy): the exact wording they ticked
+        consent_record(
+            contact=contact,
+            purpose=_("Web form: %(form)s") % {"form": webform.name},
+            given=True,
+            method="web_form",
+            text=submission.consent_text,
+            source=f"{webform.name} ({submission.consent_version})" if submission.consent_version else webform.name,
+            recorded_at=submission.created_at,
         )
     deal = opportunity_create(
         user=acting,
