@@ -42,7 +42,7 @@ TASK_LATENCY = Histogram(
 )
 # Webhook delivery attempts: delivered, retry (will try again), failed (given up), skipped.
 WEBHOOK_DELIVERIES = Counter("crm_webhook_deliveries", "Webhook delivery attempts by outcome.", ["outcome"])
-# E-mail polling (a mailbox integration records ok / error here; nothing polls mail yet).
+# E-mail polling: every mailbox poll (mail.services.mailbox_poll) records ok / error and what it fetched.
 EMAIL_POLLS = Counter("crm_email_polls", "Mailbox polls by outcome.", ["outcome"])
 EMAIL_POLLED_MESSAGES = Counter("crm_email_polled_messages", "E-mail messages fetched by mailbox polls.")
 

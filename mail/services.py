@@ -18,6 +18,7 @@ from imap_tools.errors import ImapToolsError
 from accounts.permissions import ChangeNotAllowed, sees_everything
 from contacts.models import Contact, Organization
 from core.exceptions import ValidationError
+from core.metrics import EMAIL_POLLED_MESSAGES, EMAIL_POLLS
 from core.outbox import event_emit, task_request
 from documents.services import document_upload
 from opportunities.models import Opportunity
@@ -119,7 +120,15 @@ def mailboxes_due():
 
 def mailbox_poll(*, mailbox: Mailbox) -> PollResult:
     """Import what arrived since the last poll in every watched folder. Safe to run twice: UIDs
-    already imported are not fetched again, and a message already stored is skipped by Message-ID."""
+    already imported are not fetched again, and a message already stored is skipped by Message-ID.
+    Counted in /metrics: polls by outcome, and the messages they fetched (core/metrics.py)."""
+    result = _mailbox_poll(mailbox)
+    EMAIL_POLLS.labels(outcome="error" if result.error else "ok").inc()
+    EMAIL_POLLED_MESSAGES.inc(result.imported + result.skipped + result.rejected)
+    return result
+
+
+def _mailbox_poll(mailbox: Mailbox) -> PollResult:
     result = PollResult()
     password = secret_decrypt(mailbox.password_encrypted)
     if password is None:

@@ -44,8 +44,14 @@ def test_message_from_a_contact_with_one_open_deal_lands_on_the_deal_once(mailbo
     dovecot.append(raw_message(subject="Ordine confermato", attachments=[("ordine.pdf", PDF, "application", "pdf")]))
     dovecot.append(raw_message(sender="sconosciuto@altrove.it", subject="Spam"))
 
+    from core.metrics import EMAIL_POLLED_MESSAGES, EMAIL_POLLS
+
+    polls_ok, fetched = EMAIL_POLLS.labels(outcome="ok")._value.get(), EMAIL_POLLED_MESSAGES._value.get()
     result = mailbox_poll(mailbox=mailbox)
     assert (result.imported, result.rejected, result.error) == (1, 0, "")
+    # What an operator reads on /metrics: one good poll; both messages fetched (one was not for the CRM).
+    assert EMAIL_POLLS.labels(outcome="ok")._value.get() == polls_ok + 1
+    assert EMAIL_POLLED_MESSAGES._value.get() == fetched + 2
     email = EmailMessage.objects.get()
     assert email.opportunity == deal and email.link_status == LinkStatus.LINKED
     assert list(email.contacts.all()) == [deal.contact]
@@ -114,8 +120,12 @@ def test_dismiss(mailbox, dovecot, deal, rep):
 
 
 def test_failing_mailbox_is_marked_and_backs_off(mailbox, crm_admin):
+    from core.metrics import EMAIL_POLLS
+
     mailbox_save(user=crm_admin, mailbox=mailbox, password="sbagliata")
+    errors = EMAIL_POLLS.labels(outcome="error")._value.get()
     result = mailbox_poll(mailbox=mailbox)
+    assert EMAIL_POLLS.labels(outcome="error")._value.get() == errors + 1
     mailbox.refresh_from_db()
     assert result.error and mailbox.failures == 1 and "password" in mailbox.last_error
     assert mailbox.next_poll_at is not None
