@@ -7,6 +7,8 @@ from django.db import migrations, models
 from django.db.models import DateTimeField, ExpressionWrapper, F, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 
+from opportunities.rollups import DropDealTotals, InstallDealTotals
+
 
 def backfill(apps, schema_editor):
     """The last done activity of every deal, then when each open deal rots (one UPDATE per stage)."""
@@ -39,7 +41,10 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
+    # Adding columns rebuilds the deal table on SQLite, which the history's triggers refuse: the
+    # totals' triggers come off first and go back on (recomputed) at the end (opportunities/rollups.py).
     operations = [
+        DropDealTotals(),
         migrations.AddField(
             model_name="opportunity",
             name="last_activity_at",
@@ -51,4 +56,5 @@ class Migration(migrations.Migration):
             field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="rots at"),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),
+        InstallDealTotals(),
     ]
