@@ -412,5 +412,10 @@ SPECTACULAR_SETTINGS = {
         "WebhookDeliveryStatusEnum": "integrations.models.WebhookDelivery.Status",
         "ImportKindEnum": "imports.models.ImportKind",
         "ImportJobStatusEnum": "imports.models.ImportJob.Status",
+        "ImportRowActionEnum": ["created", "updated", "unchanged", "rejected"],
+        "BulkKindEnum": "bulk.models.BulkKind",
+        "BulkActionEnum": "bulk.models.BulkAction",
+        "TaggedKindEnum": ["contacts", "opportunities", "organizations"],
+        "DuplicateKindEnum": ["organization", "contact"],
     },
 }

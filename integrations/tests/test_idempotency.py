@@ -63,6 +63,7 @@ def _bodies(owner, stages):
             {"action": "field", "field": "probability", "value": 30, "ids": [deal.pk]},
             "json",
         ),
+        "/api/v1/notes/": ({"opportunity": deal.pk, "body": "Idem note"}, "json"),
     }
 
 
@@ -78,6 +79,7 @@ ADVERTISED = [
     "/api/v1/webhooks/",
     "/api/v1/documents/",
     "/api/v1/bulk-jobs/",
+    "/api/v1/notes/",
 ]
 
 
