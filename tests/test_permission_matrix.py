@@ -1182,7 +1182,7 @@ ROUTES = [
         "POST",
         "edit",
         ok=302,
-        args=lambda w: ["opportunity", w.deal.pk],
+        args=lambda w: ["opportunities", w.deal.pk],
         data=lambda w: {"name": "Caldo"},
     ),
     R("tags:record_remove", "POST", "edit", ok=302, args=lambda w: ["opportunities", w.deal.pk, w.tag.pk]),
@@ -1192,7 +1192,8 @@ ROUTES = [
     R(
         "api:tag-add",
         "POST",
-        "api_edit",
+        "api_create",  # a change of many records: 200, those one may not change come back in "refused"
+        ok=200,
         args=lambda w: [w.tag.pk],
         json=True,
         data=lambda w: {"kind": "opportunities", "ids": [w.deal.pk]},
@@ -1200,7 +1201,8 @@ ROUTES = [
     R(
         "api:tag-remove",
         "POST",
-        "api_edit",
+        "api_create",  # a change of many records: 200, those one may not change come back in "refused"
+        ok=200,
         args=lambda w: [w.tag.pk],
         json=True,
         data=lambda w: {"kind": "opportunities", "ids": [w.deal.pk]},
