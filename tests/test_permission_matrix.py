@@ -306,6 +306,17 @@ def _world_build():
         text_body="Testo",
         opportunity=deal,
     )
+    failed_email = EmailMessage.objects.create(
+        message_id="<nord-out@example.com>",
+        thread=thread,
+        outgoing=True,
+        subject="Confidenziale risposta",
+        to=["lucia@example.com"],
+        sent_at=timezone.now(),
+        opportunity=deal,
+        send_status="failed",
+        sent_by=rep,
+    )
     mailbox = mailbox_save(
         user=rep,
         owner=rep,
@@ -1168,7 +1179,7 @@ ROUTES = [
     R("mail:detail", "GET", "view", args=lambda w: [w.email.pk]),
     R("mail:link", "POST", "view", ok=302, args=lambda w: [w.email.pk], data=lambda w: {"opportunity": w.deal.pk}),
     R("mail:dismiss", "POST", "view", ok=302, args=lambda w: [w.email.pk]),
-    R("mail:retry", "POST", "view", ok=302, args=lambda w: [w.email.pk]),
+    R("mail:retry", "POST", "own_or_admin", ok=302, args=lambda w: [w.failed_email.pk]),  # its sender's
     R("mail:record_threads", "GET", "view", args=lambda w: ["opportunity", w.deal.pk]),
     R("mail:compose", "GET", "view", args=lambda w: ["opportunity", w.deal.pk]),
     R("api:email-list", "GET", "api_read"),
