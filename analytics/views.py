@@ -4,7 +4,7 @@ selector (from :mod:`analytics.registry`, shared with the API and the e-mails) a
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -106,7 +106,11 @@ def target_set(request):
 @login_required
 @require_POST
 def target_delete(request, pk):
+    if not (request.user.is_manager or sees_everything(request.user)):
+        raise PermissionDenied
     target = get_object_or_404(SalesTarget, pk=pk)
+    if not services.target_can_set(user=request.user, owner=target.owner, team=target.team):
+        raise Http404  # another team's target: not found, as every record one may not see
     services.target_delete(user=request.user, target=target)
     messages.success(request, _("Target deleted."))
     return redirect("analytics:targets")

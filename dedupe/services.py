@@ -49,7 +49,8 @@ def records_merge(*, user, kind: str, survivor_id: int, merged_ids: list[int], v
         raise ValidationError({"merged": _("Choose at least one record to merge into the one that stays.")})
     all_ids = [int(survivor_id), *merged_ids]
     locked = {o.pk: o for o in model.objects.select_for_update().filter(pk__in=all_ids).order_by("pk")}
-    if len(locked) != len(all_ids):
+    visible = model.objects.visible_to(user).filter(pk__in=all_ids).count()
+    if len(locked) != len(all_ids) or visible != len(all_ids):  # one not seen "does not exist"
         raise ValidationError({"merged": _("Some of these records do not exist.")})
     editable = set(model.objects.editable_by(user).filter(pk__in=all_ids).values_list("pk", flat=True))
     if editable != set(all_ids):

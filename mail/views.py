@@ -290,10 +290,9 @@ def email_retry(request, pk):
     email = _email_or_404(request.user, pk)
     try:
         services.email_retry(email=email, user=request.user)
-    except PermissionDenied as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.info(request, _("Sending again."))
+    except PermissionDenied:
+        raise Http404 from None  # seen but not one's own to send again: 404, as every page
+    messages.info(request, _("Sending again."))
     return redirect("mail:detail", email.pk)
 
 

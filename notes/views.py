@@ -66,7 +66,9 @@ def note_edit(request, pk: int):
     note = _note(request.user, pk)
     try:
         services.note_update(note=note, user=request.user, body=request.POST.get("body", ""))
-    except (ValidationError, ChangeNotAllowed) as exc:
+    except ChangeNotAllowed:
+        raise Http404 from None  # seen but not changeable: 404, as every page
+    except ValidationError as exc:
         _error(request, exc)
     return _back(note.record)
 
@@ -77,8 +79,8 @@ def note_pin(request, pk: int):
     note = _note(request.user, pk)
     try:
         services.note_update(note=note, user=request.user, pinned=request.POST.get("pinned") == "1")
-    except ChangeNotAllowed as exc:
-        _error(request, exc)
+    except ChangeNotAllowed:
+        raise Http404 from None
     return _back(note.record)
 
 
@@ -89,8 +91,8 @@ def note_delete(request, pk: int):
     record = note.record
     try:
         services.note_delete(note=note, user=request.user)
-    except ChangeNotAllowed as exc:
-        _error(request, exc)
+    except ChangeNotAllowed:
+        raise Http404 from None
     return _back(record)
 
 

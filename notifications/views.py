@@ -4,13 +4,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
 from .forms import PreferencesForm
+from .models import Notification
 
 
 @login_required
@@ -36,6 +37,7 @@ def notification_list(request):
 @require_POST
 def mark_read(request, pk: int):
     """Mark one read and follow its link (the link is ours, checked anyway)."""
+    get_object_or_404(Notification, pk=pk, user=request.user)  # another user's: not found
     services.notification_mark_read(user=request.user, pk=pk)
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):

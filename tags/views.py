@@ -18,10 +18,11 @@ MODELS = {"opportunities": Opportunity, "organizations": Organization, "contacts
 
 
 def _record(user, kind, pk):
+    """The record to tag: one the user may change (seen but not changeable is a 404, as every page)."""
     model = MODELS.get(kind)
     if model is None:
         raise Http404
-    return get_object_or_404(model.objects.visible_to(user), pk=pk)
+    return get_object_or_404(model.objects.editable_by(user), pk=pk)
 
 
 @login_required

@@ -131,7 +131,7 @@ KINDS = {
     "api_import_write": _kind(
         anonymous=401, token=403, rep=OK, teammate=404, manager=404, admin=OK, other_rep=404, other_manager=404
     ),
-    # Web forms: managed by managers (their teams' forms) and admins; reps are refused.
+    # Web forms and e-mail templates: managed by managers (their teams' forms) and admins; reps are refused.
     "webforms": _kind(
         anonymous=LOGIN, token=LOGIN, rep=403, teammate=403, other_rep=403, manager=OK, other_manager=OK, admin=OK
     ),
@@ -141,7 +141,29 @@ KINDS = {
     "api_webforms_view": _kind(
         anonymous=401, token=OK, rep=404, teammate=404, other_rep=404, manager=OK, other_manager=404, admin=OK
     ),
+    # Settings pages for administrators only (custom fields, the processing register, erasure).
+    "admin_only": _kind(
+        anonymous=LOGIN, token=LOGIN, rep=403, teammate=403, other_rep=403, manager=403, other_manager=403, admin=OK
+    ),
     "method_not_allowed": _kind(405),
+    # Targets are set by managers (for their teams) and admins: reps are refused; another team's rep
+    # is not an owner the other manager may choose (400 naming the field, as for every owner).
+    "targets_set": _kind(
+        anonymous=LOGIN, token=LOGIN, rep=403, teammate=403, other_rep=403, manager=OK, other_manager=400, admin=OK
+    ),
+    # The manager's own things (report subscriptions): theirs alone.
+    "own_manager": _kind(
+        anonymous=LOGIN, token=LOGIN, rep=404, admin=404, teammate=404, manager=OK, other_rep=404, other_manager=404
+    ),
+    # Choosing records to merge: those one sees; records one does not see are left out, so the
+    # chooser sends back to the list as for ids that do not exist.
+    "merge_choice": _kind(
+        anonymous=LOGIN, token=LOGIN, rep=OK, teammate=OK, manager=OK, admin=OK, other_rep=302, other_manager=302
+    ),
+    # A note through the API: its author changes it; whoever else sees it is refused (403).
+    "api_author": _kind(
+        anonymous=401, token=403, rep=OK, teammate=403, manager=403, admin=403, other_rep=404, other_manager=404
+    ),
 }
 
 
@@ -260,6 +282,68 @@ def _world_build():
     held = submission_receive(
         webform=web_form, fields={"name": "Bot", "email": "bot@example.com"}, visit=Visit(), suspicions=["honeypot"]
     )
+    # The features merged later: a note, an e-mail, a mailbox and a template, a tag, a bulk job, a
+    # private saved view, a target and a subscription, a custom field, a notification.
+    from analytics.services import subscription_create, target_set
+    from bulk.models import BulkJob
+    from customfields.tests.factories import CustomFieldFactory
+    from mail.models import EmailMessage, EmailThread
+    from mail.services import email_template_save, mailbox_save
+    from notes.services import note_create
+    from notifications.models import Notification
+    from savedviews.services import saved_view_create
+    from tags.services import tag_create, tags_add
+
+    duplicate = ContactFactory(owner=rep, organization=org, first_name="Lucia", last_name="Riservatissima")
+    note = note_create(user=rep, body="Nota Confidenziale", record=deal)
+    thread = EmailThread.objects.create(subject="Confidenziale", last_message_at=timezone.now())
+    email = EmailMessage.objects.create(
+        message_id="<nord@example.com>",
+        thread=thread,
+        subject="Confidenziale offerta",
+        from_address="lucia@example.com",
+        sent_at=timezone.now(),
+        text_body="Testo",
+        opportunity=deal,
+    )
+    failed_email = EmailMessage.objects.create(
+        message_id="<nord-out@example.com>",
+        thread=thread,
+        outgoing=True,
+        subject="Confidenziale risposta",
+        to=["lucia@example.com"],
+        sent_at=timezone.now(),
+        opportunity=deal,
+        send_status="failed",
+        sent_by=rep,
+    )
+    mailbox = mailbox_save(
+        user=rep,
+        owner=rep,
+        name="Casella",
+        host="127.0.0.1",
+        port=1,
+        tls_mode="none",
+        username="rep",
+        password="x",
+        folders="INBOX",
+    )
+    mail_template = email_template_save(user=users["admin"], name="Benvenuto", subject="Ciao", body="Testo")
+    tag = tag_create(user=rep, name="VIP")
+    tags_add([deal], tag, rep)
+    bulk_job = BulkJob.objects.create(user=rep, kind="deal", action="archive", record_ids=[deal.pk], total=1)
+    saved_view = saved_view_create(user=rep, name="Le mie", path="/opportunities/", query="q=a")
+    target = target_set(
+        user=manager,
+        owner=rep,
+        period_kind="month",
+        day=timezone.localdate(),
+        metric="won_amount",
+        value=Decimal(1000),
+    )
+    subscription = subscription_create(user=manager, report="funnel", params={}, frequency="weekly")
+    custom_field = CustomFieldFactory(key="settore_matrix")
+    notification = Notification.objects.create(user=rep, kind="mention", text="Menzione", url="/")
     objects = {name: value for name, value in locals().items() if hasattr(value, "pk")}
     objects.update(stages=stages, pipeline=pipeline, lost_reason=lost_reason)
     return World(users=users, token=readonly_raw, objects=objects)
@@ -993,6 +1077,172 @@ ROUTES = [
     R("reports-api:funnel", "GET", "api_read"),
     R("reports-api:forecast", "GET", "api_read"),
     R("reports-api:lost_deals", "GET", "api_read"),
+    # --- manager analytics: every signed-in user reads (what they see); targets are set by managers
+    *[R(f"analytics:{name}", "GET", "login") for name in ("targets", "stages", "velocity", "cohorts", "accuracy")],
+    *[
+        R(f"analytics-api:{name}", "GET", "api_read")
+        for name in ("targets", "stages", "velocity", "cohorts", "accuracy")
+    ],
+    R(
+        "analytics:target_set",
+        "POST",
+        "targets_set",
+        ok=302,
+        data=lambda w: {
+            "owner": w.users["rep"].pk,
+            "period_kind": "month",
+            "day": timezone.localdate().isoformat(),
+            "metric": "won_count",
+            "value": "3",
+        },
+    ),
+    R("analytics:target_delete", "POST", "webforms_object", ok=302, args=lambda w: [w.target.pk]),
+    R("analytics:subscriptions", "GET", "login"),
+    R("analytics:subscription_delete", "POST", "own_manager", ok=302, args=lambda w: [w.subscription.pk]),
+    # --- custom fields (settings: administrators)
+    R("customfields:list", "GET", "admin_only"),
+    R("customfields:create", "GET", "admin_only"),
+    R("customfields:edit", "GET", "admin_only", args=lambda w: [w.custom_field.pk]),
+    R("customfields:archive", "POST", "admin_only", ok=302, args=lambda w: [w.custom_field.pk]),
+    R("api:custom-field-list", "GET", "api_read"),
+    R("api:custom-field-detail", "GET", "api_read", args=lambda w: [w.custom_field.pk]),
+    # --- bulk changes (a job is its author's)
+    R("bulk:confirm", "POST", "login", args=["deal"], data=lambda w: {"action": "archive", "ids": [w.deal.pk]}),
+    R("bulk:apply", "POST", "login", ok=302, args=["deal"], data=lambda w: {"action": "archive", "ids": [w.deal.pk]}),
+    R("bulk:job", "GET", "own", args=lambda w: [w.bulk_job.pk]),
+    R("bulk:progress", "GET", "own", args=lambda w: [w.bulk_job.pk]),
+    R("api:bulk-job-list", "GET", "api_read"),
+    R(
+        "api:bulk-job-list",
+        "POST",
+        "api_create",
+        ok=201,
+        json=True,
+        data=lambda w: {"kind": "organization", "action": "archive", "ids": [w.own_organization()]},
+    ),
+    R("api:bulk-job-detail", "GET", "api_own_read", args=lambda w: [w.bulk_job.pk]),
+    # --- saved views (a private view is its owner's)
+    R("savedviews:menu", "GET", "login", data=lambda w: {"path": "/opportunities/"}),
+    R(
+        "savedviews:save",
+        "POST",
+        "login",
+        ok=302,
+        data=lambda w: {"name": "Nuova vista", "path": "/opportunities/", "query": "q=b"},
+    ),
+    R("savedviews:open", "GET", "own", ok=302, args=lambda w: [w.saved_view.pk]),
+    R("savedviews:delete", "POST", "own", ok=302, args=lambda w: [w.saved_view.pk]),
+    R("savedviews:default", "POST", "own", ok=302, args=lambda w: [w.saved_view.pk]),
+    R("api:saved-view-list", "GET", "api_read"),
+    R("api:saved-view-detail", "GET", "api_own_read", args=lambda w: [w.saved_view.pk]),
+    # --- duplicates and merges
+    R("dedupe:list", "GET", "login"),
+    R(
+        "dedupe:merge",
+        "GET",
+        "merge_choice",
+        data=lambda w: {"kind": "contact", "ids": f"{w.contact.pk},{w.duplicate.pk}"},
+    ),
+    R("api:duplicates", "GET", "api_read", query="?kind=contact"),
+    R(
+        "api:merge",
+        "POST",
+        "api_attach",
+        ok=201,
+        json=True,
+        data=lambda w: {"kind": "contact", "survivor": w.contact.pk, "merged": [w.duplicate.pk]},
+    ),
+    # --- privacy (consents and exports on a contact one sees; the register and erasure: admins)
+    R("privacy:register", "GET", "admin_only"),
+    R(
+        "privacy:consent_add",
+        "POST",
+        "edit",
+        ok=302,
+        args=_contact,
+        data=lambda w: {"purpose": "newsletter", "given": "1", "method": "manual"},
+    ),
+    R("privacy:contact_export", "GET", "view", args=_contact),
+    R("privacy:contact_erase", "POST", "purge", ok=302, args=_contact, data=lambda w: {"confirm": "1"}),
+    R("api:contact-consents", "GET", "api_view", args=_contact),
+    # --- e-mail (mailboxes are their owner's; templates are managed by admins; an e-mail is seen
+    # with the deal it is linked to)
+    R("mail:mailbox_list", "GET", "login"),
+    R("mail:mailbox_edit", "GET", "own_or_admin", args=lambda w: [w.mailbox.pk]),
+    R("mail:mailbox_test", "POST", "own_or_admin", ok=302, args=lambda w: [w.mailbox.pk]),
+    R("mail:mailbox_poll", "POST", "own_or_admin", ok=302, args=lambda w: [w.mailbox.pk]),
+    R("mail:mailbox_delete", "POST", "own_or_admin", ok=302, args=lambda w: [w.mailbox.pk]),
+    R("mail:unlinked", "GET", "login"),
+    R("mail:templates", "GET", "login"),
+    R("mail:template_edit", "GET", "login", args=lambda w: [w.mail_template.pk]),
+    R("mail:template_delete", "POST", "webforms", ok=302, args=lambda w: [w.mail_template.pk]),
+    R("mail:detail", "GET", "view", args=lambda w: [w.email.pk]),
+    R("mail:link", "POST", "view", ok=302, args=lambda w: [w.email.pk], data=lambda w: {"opportunity": w.deal.pk}),
+    R("mail:dismiss", "POST", "view", ok=302, args=lambda w: [w.email.pk]),
+    R("mail:retry", "POST", "own_or_admin", ok=302, args=lambda w: [w.failed_email.pk]),  # its sender's
+    R("mail:record_threads", "GET", "view", args=lambda w: ["opportunity", w.deal.pk]),
+    R("mail:compose", "GET", "view", args=lambda w: ["opportunity", w.deal.pk]),
+    R("api:email-list", "GET", "api_read"),
+    R("api:email-detail", "GET", "api_view", args=lambda w: [w.email.pk]),
+    R("api:email-thread-list", "GET", "api_read"),
+    # --- search and tags
+    R("search:page", "GET", "login", data=lambda w: {"q": "Confid"}),
+    R("search:suggest", "GET", "login", data=lambda w: {"q": "Confid"}),
+    R(
+        "tags:record_add",
+        "POST",
+        "edit",
+        ok=302,
+        args=lambda w: ["opportunities", w.deal.pk],
+        data=lambda w: {"name": "Caldo"},
+    ),
+    R("tags:record_remove", "POST", "edit", ok=302, args=lambda w: ["opportunities", w.deal.pk, w.tag.pk]),
+    R("api:tag-list", "GET", "api_read"),
+    R("api:tag-list", "POST", "api_create", ok=201, json=True, data=lambda w: {"name": "Nuovo tag"}),
+    R("api:tag-detail", "GET", "api_read", args=lambda w: [w.tag.pk]),
+    R(
+        "api:tag-add",
+        "POST",
+        "api_create",  # a change of many records: 200, those one may not change come back in "refused"
+        ok=200,
+        args=lambda w: [w.tag.pk],
+        json=True,
+        data=lambda w: {"kind": "opportunities", "ids": [w.deal.pk]},
+    ),
+    R(
+        "api:tag-remove",
+        "POST",
+        "api_create",  # a change of many records: 200, those one may not change come back in "refused"
+        ok=200,
+        args=lambda w: [w.tag.pk],
+        json=True,
+        data=lambda w: {"kind": "opportunities", "ids": [w.deal.pk]},
+    ),
+    # --- notes (on a record one sees; changed by their author)
+    R("notes:add", "POST", "view", ok=302, args=lambda w: ["opportunity", w.deal.pk], data=lambda w: {"body": "Ciao"}),
+    R("notes:mentions", "GET", "view", args=lambda w: ["opportunity", w.deal.pk], data=lambda w: {"q": "r"}),
+    R("notes:edit", "POST", "own", ok=302, args=lambda w: [w.note.pk], data=lambda w: {"body": "Modificata"}),
+    R("notes:pin", "POST", "edit", ok=302, args=lambda w: [w.note.pk], data=lambda w: {"pinned": "1"}),
+    R("notes:delete", "POST", "own", ok=302, args=lambda w: [w.note.pk]),
+    R("api:note-list", "GET", "api_read"),
+    R(
+        "api:note-list",
+        "POST",
+        "api_attach_to_visible",
+        ok=201,
+        json=True,
+        data=lambda w: {"opportunity": w.deal.pk, "body": "Via API"},
+    ),
+    R("api:note-detail", "GET", "api_view", args=lambda w: [w.note.pk]),
+    R("api:note-detail", "PUT", "api_author", args=lambda w: [w.note.pk], json=True, data=lambda w: {"body": "PUT"}),
+    R("api:note-detail", "PATCH", "api_author", args=lambda w: [w.note.pk], json=True, data=lambda w: {"body": "P"}),
+    R("api:note-detail", "DELETE", "api_author", ok=204, args=lambda w: [w.note.pk]),
+    # --- notifications (one's own)
+    R("notifications:list", "GET", "login"),
+    R("notifications:unread", "GET", "login"),
+    R("notifications:read", "POST", "own", ok=302, args=lambda w: [w.notification.pk]),
+    R("notifications:read_all", "POST", "login", ok=302),
+    R("notifications:preferences", "GET", "login"),
 ]
 
 

@@ -4,6 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
+from accounts.tests.factories import UserFactory
 from activities.tests.factories import ActivityFactory
 from contacts.models import Contact
 from contacts.tests.factories import ContactFactory, OrganizationFactory, valid_partita_iva
@@ -172,9 +173,14 @@ def test_the_api_merges_and_refuses_what_the_user_may_not_change(rep, other_rep)
     )
     assert response.status_code == 201, response.json()
     assert response.json()["merged"] == [dup.pk]
-    other = ContactFactory(owner=other_rep)
+    other = ContactFactory(owner=other_rep)  # one the rep does not see: as if it did not exist
     response = client.post(
         "/api/v1/merges/", {"kind": "contact", "survivor": keep.pk, "merged": [other.pk]}, format="json"
+    )
+    assert response.status_code == 400 and "merged" in response.json()["error"]["fields"]
+    teammate_contact = ContactFactory(owner=UserFactory(team=rep.team))  # seen, not changeable
+    response = client.post(
+        "/api/v1/merges/", {"kind": "contact", "survivor": keep.pk, "merged": [teammate_contact.pk]}, format="json"
     )
     assert response.status_code == 403
     response = client.post("/api/v1/merges/", {"kind": "contact", "survivor": keep.pk, "merged": []}, format="json")
