@@ -68,8 +68,8 @@ class CustomField(models.Model):
     in_list = models.BooleanField(_("show as a list column"), default=False)
     choices = models.JSONField(_("choices"), default=list, blank=True)
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("custom field")

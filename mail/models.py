@@ -44,7 +44,7 @@ class Mailbox(models.Model):
     last_error = models.TextField(_("last error"), blank=True, default="")
     failures = models.PositiveIntegerField(_("consecutive failures"), default=0)
     next_poll_at = models.DateTimeField(_("next poll"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     objects = MailboxQuerySet.as_manager()
 
@@ -64,12 +64,16 @@ class Mailbox(models.Model):
 class MailboxFolder(models.Model):
     """How far polling got in one folder: the UIDVALIDITY seen and the highest UID imported."""
 
-    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="folder_states")
-    name = models.CharField(max_length=255)
-    uidvalidity = models.BigIntegerField(default=0)
-    last_uid = models.BigIntegerField(default=0)
+    mailbox = models.ForeignKey(
+        Mailbox, verbose_name=_("mailbox"), on_delete=models.CASCADE, related_name="folder_states"
+    )
+    name = models.CharField(verbose_name=_("name"), max_length=255)
+    uidvalidity = models.BigIntegerField(verbose_name=_("UIDVALIDITY"), default=0)
+    last_uid = models.BigIntegerField(verbose_name=_("last UID"), default=0)
 
     class Meta:
+        verbose_name = _("mailbox folder")
+        verbose_name_plural = _("mailbox folders")
         constraints = [models.UniqueConstraint(fields=["mailbox", "name"], name="mailbox_folder_unique")]
 
     def __str__(self):
@@ -77,8 +81,12 @@ class MailboxFolder(models.Model):
 
 
 class EmailThread(models.Model):
-    subject = models.CharField(max_length=998, blank=True)
-    last_message_at = models.DateTimeField(null=True, blank=True)
+    subject = models.CharField(verbose_name=_("subject"), max_length=998, blank=True)
+    last_message_at = models.DateTimeField(verbose_name=_("last message at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("e-mail thread")
+        verbose_name_plural = _("e-mail threads")
 
     def __str__(self):
         return self.subject
@@ -100,34 +108,52 @@ class SendStatus(models.TextChoices):
 class EmailMessage(models.Model):
     """One e-mail, received by polling or sent from the CRM."""
 
-    message_id = models.CharField(max_length=998)
-    thread = models.ForeignKey(EmailThread, on_delete=models.PROTECT, related_name="messages")
-    mailbox = models.ForeignKey(Mailbox, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages")
-    folder = models.CharField(max_length=255, blank=True)
-    uid = models.BigIntegerField(null=True, blank=True)
-    outgoing = models.BooleanField(default=False)
+    message_id = models.CharField(verbose_name=_("Message-ID"), max_length=998)
+    thread = models.ForeignKey(EmailThread, verbose_name=_("thread"), on_delete=models.PROTECT, related_name="messages")
+    mailbox = models.ForeignKey(
+        Mailbox, verbose_name=_("mailbox"), on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
+    folder = models.CharField(verbose_name=_("folder"), max_length=255, blank=True)
+    uid = models.BigIntegerField(verbose_name=_("UID"), null=True, blank=True)
+    outgoing = models.BooleanField(verbose_name=_("outgoing"), default=False)
     subject = models.CharField(_("subject"), max_length=998, blank=True)
-    from_name = models.CharField(max_length=300, blank=True)
-    from_address = models.CharField(max_length=320, blank=True)
-    to = models.JSONField(default=list, blank=True)
-    cc = models.JSONField(default=list, blank=True)
+    from_name = models.CharField(verbose_name=_("sender name"), max_length=300, blank=True)
+    from_address = models.CharField(verbose_name=_("sender address"), max_length=320, blank=True)
+    to = models.JSONField(verbose_name=_("to"), default=list, blank=True)
+    cc = models.JSONField(verbose_name=_("cc"), default=list, blank=True)
     sent_at = models.DateTimeField(_("date"), db_index=True)
-    in_reply_to = models.CharField(max_length=998, blank=True)
-    references = models.TextField(blank=True)
-    text_body = models.TextField(blank=True)
-    html_body = models.TextField(blank=True)
+    in_reply_to = models.CharField(verbose_name=_("in reply to"), max_length=998, blank=True)
+    references = models.TextField(verbose_name=_("references"), blank=True)
+    text_body = models.TextField(verbose_name=_("text body"), blank=True)
+    html_body = models.TextField(verbose_name=_("HTML body"), blank=True)
     opportunity = models.ForeignKey(
-        "opportunities.Opportunity", on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
+        "opportunities.Opportunity",
+        verbose_name=_("deal"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="emails",
     )
-    contacts = models.ManyToManyField("contacts.Contact", blank=True, related_name="emails")
-    organizations = models.ManyToManyField("contacts.Organization", blank=True, related_name="emails")
-    link_status = models.CharField(max_length=10, choices=LinkStatus.choices, default=LinkStatus.LINKED)
-    send_status = models.CharField(max_length=10, choices=SendStatus.choices, default="", blank=True)
-    send_error = models.TextField(blank=True)
+    contacts = models.ManyToManyField("contacts.Contact", verbose_name=_("contacts"), blank=True, related_name="emails")
+    organizations = models.ManyToManyField(
+        "contacts.Organization", verbose_name=_("organizations"), blank=True, related_name="emails"
+    )
+    link_status = models.CharField(
+        verbose_name=_("link status"), max_length=10, choices=LinkStatus.choices, default=LinkStatus.LINKED
+    )
+    send_status = models.CharField(
+        verbose_name=_("send status"), max_length=10, choices=SendStatus.choices, default="", blank=True
+    )
+    send_error = models.TextField(verbose_name=_("send error"), blank=True)
     sent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     objects = EmailMessageQuerySet.as_manager()
 
@@ -149,14 +175,25 @@ class EmailMessage(models.Model):
 class EmailAttachment(models.Model):
     """An attachment as it came: stored as a document of the deal (or contact), or only recorded with why."""
 
-    message = models.ForeignKey(EmailMessage, on_delete=models.CASCADE, related_name="attachments")
-    filename = models.CharField(max_length=255)
-    content_type = models.CharField(max_length=255, blank=True)
-    size = models.PositiveBigIntegerField(default=0)
-    document = models.ForeignKey(
-        "documents.Document", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    message = models.ForeignKey(
+        EmailMessage, verbose_name=_("message"), on_delete=models.CASCADE, related_name="attachments"
     )
-    not_stored_reason = models.CharField(max_length=300, blank=True)
+    filename = models.CharField(verbose_name=_("file name"), max_length=255)
+    content_type = models.CharField(verbose_name=_("content type"), max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(verbose_name=_("size"), default=0)
+    document = models.ForeignKey(
+        "documents.Document",
+        verbose_name=_("document"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    not_stored_reason = models.CharField(verbose_name=_("why not stored"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("e-mail attachment")
+        verbose_name_plural = _("e-mail attachments")
 
     def __str__(self):
         return self.filename
@@ -165,14 +202,22 @@ class EmailAttachment(models.Model):
 class RejectedMessage(models.Model):
     """A message polling could not import, set aside with its reason (the others were imported)."""
 
-    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="rejected")
-    folder = models.CharField(max_length=255)
-    uidvalidity = models.BigIntegerField()
-    uid = models.BigIntegerField()
-    reason = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    mailbox = models.ForeignKey(Mailbox, verbose_name=_("mailbox"), on_delete=models.CASCADE, related_name="rejected")
+    folder = models.CharField(verbose_name=_("folder"), max_length=255)
+    uidvalidity = models.BigIntegerField(
+        verbose_name=_("UIDVALIDITY"),
+    )
+    uid = models.BigIntegerField(
+        verbose_name=_("UID"),
+    )
+    reason = models.TextField(
+        verbose_name=_("reason"),
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("rejected message")
+        verbose_name_plural = _("rejected messages")
         constraints = [
             models.UniqueConstraint(fields=["mailbox", "folder", "uidvalidity", "uid"], name="rejected_message_unique")
         ]

@@ -93,7 +93,13 @@ class WebForm(models.Model):
     )
     # The last user round-robin gave a deal to (the next one is the following member by id).
     last_assigned = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("last assigned"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
     )
     min_fill_seconds = models.PositiveSmallIntegerField(
         _("minimum fill time (seconds)"), default=3, help_text=_("Faster submissions go to the review queue.")
@@ -145,11 +151,11 @@ class Submission(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     page_url = models.CharField(_("page"), max_length=2000, blank=True)
     referrer = models.CharField(_("referrer"), max_length=2000, blank=True)
-    utm_source = models.CharField("utm_source", max_length=200, blank=True)
-    utm_medium = models.CharField("utm_medium", max_length=200, blank=True)
-    utm_campaign = models.CharField("utm_campaign", max_length=200, blank=True)
-    utm_term = models.CharField("utm_term", max_length=200, blank=True)
-    utm_content = models.CharField("utm_content", max_length=200, blank=True)
+    utm_source = models.CharField(_("UTM source"), max_length=200, blank=True)
+    utm_medium = models.CharField(_("UTM medium"), max_length=200, blank=True)
+    utm_campaign = models.CharField(_("UTM campaign"), max_length=200, blank=True)
+    utm_term = models.CharField(_("UTM term"), max_length=200, blank=True)
+    utm_content = models.CharField(_("UTM content"), max_length=200, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("browser"), max_length=500, blank=True)
     language = models.CharField(_("language"), max_length=8, blank=True)
@@ -157,7 +163,7 @@ class Submission(models.Model):
     consent_text = models.TextField(_("consent text"), blank=True)
     consent_version = models.CharField(_("consent version"), max_length=40, blank=True)
     # The one-time token of the hosted page or iframe: the same token twice is a replay.
-    nonce = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    nonce = models.CharField(verbose_name=_("one-time token"), max_length=64, null=True, blank=True, editable=False)
     contact = models.ForeignKey(
         "contacts.Contact",
         verbose_name=_("contact"),
@@ -191,7 +197,12 @@ class Submission(models.Model):
         related_name="+",
     )
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("received at"), auto_now_add=True)

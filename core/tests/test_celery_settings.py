@@ -34,6 +34,8 @@ def test_every_periodic_task_is_scheduled():
         "mail.tasks.mailboxes_poll",
         "mail.tasks.emails_send_pending",
         "privacy.tasks.retention_review_list",
+        "notifications.tasks.notifications_time_based",
+        "notifications.tasks.notifications_digest_send",
     }
 
 
