@@ -202,7 +202,9 @@ def test_the_trigger_migration_is_reversible(rep, stages):
         assert missing_triggers() == trigger_names(connection.vendor) + history_trigger_names(connection.vendor)
         Opportunity.objects.filter(pk=deal.pk).update(amount_base=Decimal("99.00"))  # not followed
     finally:
-        call_command("migrate", "opportunities", verbosity=0)
+        # Every app: going back to 0008 also unapplied the apps whose migrations depend on later
+        # deal migrations (mail, notes, web forms...), and the rest of the suite needs their tables.
+        call_command("migrate", verbosity=0)
     assert missing_triggers() == []
     assert_totals_agree()  # recomputed from the deals by the migration
 
