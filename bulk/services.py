@@ -17,7 +17,6 @@ import logging
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -27,6 +26,7 @@ from accounts.permissions import ChangeNotAllowed, owner_check
 from contacts import services as contact_services
 from contacts.models import Contact, Organization
 from core.exceptions import DomainError, ValidationError
+from core.jobs import job_claim
 from core.outbox import task_request
 from opportunities import services as deal_services
 from opportunities.models import LeadSource, OpportunityType
@@ -262,12 +262,7 @@ def bulk_job_run(*, job_id: int) -> BulkJob | None:
     """Run a job from its cursor. Claims it first (queued, or running but silent for
     ``STALE_AFTER``), so a second delivery of the task does nothing and a finished job is never run
     again. Returns the job, or None when another run holds it."""
-    now = timezone.now()
-    claimable = Q(status=BulkJob.Status.QUEUED) | Q(status=BulkJob.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
-    claimed = BulkJob.objects.filter(claimable, pk=job_id).update(
-        status=BulkJob.Status.RUNNING, heartbeat_at=now, started_at=now
-    )
-    if not claimed:
+    if not job_claim(BulkJob, job_id, stale_after=STALE_AFTER):
         return None
     job = BulkJob.objects.select_related("user").get(pk=job_id)
     user = job.user

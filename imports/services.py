@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -27,6 +26,7 @@ from django.utils.translation import gettext as _
 from accounts.permissions import ChangeNotAllowed
 from contacts.models import Contact, Organization
 from core.exceptions import ValidationError
+from core.jobs import job_claim
 from core.outbox import registered_task
 from opportunities.models import Opportunity
 from products.models import Product
@@ -508,14 +508,7 @@ def import_run(*, job_id: int) -> ImportJob | None:
     A job left running by a worker that died is claimed again once it has made no progress for
     ``STALE_AFTER``: rows match existing records, so running a file again never duplicates.
     """
-    now = timezone.now()
-    claimable = Q(status=ImportJob.Status.QUEUED) | Q(
-        status=ImportJob.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER
-    )
-    claimed = ImportJob.objects.filter(claimable, pk=job_id).update(
-        status=ImportJob.Status.RUNNING, started_at=now, heartbeat_at=now, processed_rows=0
-    )
-    if not claimed:
+    if not job_claim(ImportJob, job_id, stale_after=STALE_AFTER, processed_rows=0):
         return None
     job = ImportJob.objects.select_related("user").get(pk=job_id)
     try:
