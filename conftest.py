@@ -58,6 +58,16 @@ def _ensure_seeded():
         importlib.import_module("pipeline.migrations.0002_seed_pipelines").seed(apps, None)
 
 
+@pytest.fixture(autouse=True)
+def _seeded_after_flush(request):
+    """A transactional test starts after an earlier one flushed the database: it gets the seeded
+    pipelines back, as a fresh database has them, whichever fixtures it asks for."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        _ensure_seeded()
+
+
 @pytest.fixture
 def pipeline(db):
     """The seeded default pipeline."""
