@@ -375,6 +375,29 @@ def test_throttling_answers_429_with_retry_after(api, settings):
     assert last.json()["error"]["code"] == "throttled"
 
 
+def test_the_throttle_counts_per_window_and_opens_again_when_the_window_ends(api, settings, monkeypatch):
+    """Three calls a minute: the fourth waits until the minute is over (Retry-After says how long),
+    then the next minute has its own three."""
+    from django.core.cache import cache
+    from rest_framework.settings import api_settings
+
+    from integrations.throttling import TokenOrUserRateThrottle
+
+    clock = {"now": 1_800_000_030.0}  # 30 s into a minute
+    monkeypatch.setattr(TokenOrUserRateThrottle, "timer", lambda self: clock["now"])
+    rates = dict(api_settings.DEFAULT_THROTTLE_RATES)
+    monkeypatch.setattr(TokenOrUserRateThrottle, "THROTTLE_RATES", {**rates, "user": "3/minute"})
+    cache.clear()
+    try:
+        assert [api.get("/api/v1/stages/").status_code for _ in range(3)] == [200, 200, 200]
+        refused = api.get("/api/v1/stages/")
+        assert refused.status_code == 429 and int(refused["Retry-After"]) == 30
+        clock["now"] += 30
+        assert api.get("/api/v1/stages/").status_code == 200
+    finally:
+        cache.clear()
+
+
 def test_the_schema_validates_and_the_docs_are_served_offline(client, rep):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
     client.force_login(rep)
