@@ -34,12 +34,14 @@ run: $(STAMP)
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## make test: lint (ruff, import layering), migrations check (complete, and safe to apply while the
-## previous release runs: core/migration_safety.py) and the whole test suite
+## previous release runs: core/migration_safety.py) and the whole test suite, in TEST_WORKERS processes
+## (pytest-xdist; each file runs whole in one of them; TEST_WORKERS=0 for one process)
+TEST_WORKERS ?= 2
 test: $(STAMP) lint
 	$(BIN)/python manage.py compilemessages_py
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py migrations_safety_check
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

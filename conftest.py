@@ -2,7 +2,7 @@
 
 import contextlib
 import os
-import shutil
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -23,8 +23,29 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 ARTIFACTS = Path(__file__).resolve().parent / "test-artifacts"
-_browser_skip_reason: list[str] = []
-_missing_programs: list[str] = []
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_redis_database_per_worker():
+    """Under pytest-xdist (``make test`` runs two workers) each worker caches in its own Redis
+    database: one worker's ``cache.clear()`` must not empty the sessions and throttle counters of
+    a test running in the other."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw") or not settings.REDIS_URL:
+        yield
+        return
+    url = urllib.parse.urlsplit(settings.REDIS_URL)
+    database = int(url.path.strip("/") or 0)
+    own = url._replace(path=f"/{(database + 1 + int(worker[2:])) % 16}").geturl()
+    caches = {
+        alias: {**config, "LOCATION": own} if config.get("LOCATION") == settings.REDIS_URL else config
+        for alias, config in settings.CACHES.items()
+    }
+    with override_settings(CACHES=caches, REDIS_URL=own):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -39,6 +60,15 @@ def _fast_and_isolated(settings):
     from accounts import backends
 
     backends.namespace = f"auth-user-{uuid.uuid4().hex}"
+    # A request whose response was never closed (an unread download) leaves the custom field
+    # definitions cached in this thread: the next test starts without them.
+    from customfields.selectors import definitions_cache_stop
+
+    definitions_cache_stop()
+    # A page read in Italian leaves Italian active in this thread: each test starts in the default language.
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
@@ -60,12 +90,20 @@ def _ensure_seeded():
 
 @pytest.fixture(autouse=True)
 def _seeded_after_flush(request):
-    """A transactional test starts after an earlier one flushed the database: it gets the seeded
-    pipelines back, as a fresh database has them, whichever fixtures it asks for."""
+    """A test using the database finds the seeded pipelines, as a fresh database has them, even when
+    an earlier transactional test of its process flushed the database (under pytest-xdist a file's
+    transactional tests do not all wait for the end of the run)."""
     marker = request.node.get_closest_marker("django_db")
-    if marker is not None and marker.kwargs.get("transaction"):
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or (
+        "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    )
+    if transactional:
         request.getfixturevalue("transactional_db")
-        _ensure_seeded()
+    elif marker is not None or "db" in request.fixturenames:
+        request.getfixturevalue("db")
+    else:
+        return
+    _ensure_seeded()
 
 
 @pytest.fixture
@@ -165,13 +203,11 @@ def browser():
     """
     mode = os.environ.get("CRM_BROWSER_TESTS", "auto")
     if mode == "skip":
-        _browser_skip_reason.append("CRM_BROWSER_TESTS=skip")
         pytest.skip("browser tests switched off with CRM_BROWSER_TESTS=skip")
     if not Path(CHROMIUM).exists():
         message = f"Chromium not found at {CHROMIUM}: install it with `apt-get install -y chromium`."
         if mode == "required" or os.environ.get("CI"):
             pytest.fail(f"Browser tests are required here. {message}")
-        _browser_skip_reason.append(message)
         pytest.skip(f"BROWSER TESTS SKIPPED. {message}")
     from playwright.sync_api import sync_playwright
 
@@ -248,21 +284,32 @@ def program():
     ``CRM_REQUIRE_SERVICES=1`` says everything must run."""
 
     def find(name: str, *, package: str) -> str:
-        message = f"needs {name} (apt-get install {package})"
-        if not shutil.which(name) and message not in _missing_programs:
-            _missing_programs.append(message)  # listed again at the end of the run
         return required_program(name, f"apt-get install {package}")
 
     return find
 
 
+def _skip_messages(terminalreporter) -> list[str]:
+    """The reasons of the skipped tests, as the reports carry them (also from pytest-xdist workers)."""
+    messages = []
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        message = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        if message not in messages:
+            messages.append(message)
+    return messages
+
+
 def pytest_terminal_summary(terminalreporter):
-    if _browser_skip_reason and "CRM_BROWSER_TESTS=skip" not in _browser_skip_reason:
+    skipped = _skip_messages(terminalreporter)
+    browser = [m for m in skipped if "BROWSER TESTS SKIPPED" in m]
+    if browser:
         terminalreporter.write_sep("!", "BROWSER TESTS WERE SKIPPED", red=True, bold=True)
-        terminalreporter.write_line(_browser_skip_reason[0], red=True)
-    if _missing_programs:
+        terminalreporter.write_line(browser[0].split("BROWSER TESTS SKIPPED. ", 1)[-1], red=True)
+    programs = [m for m in skipped if "NOT INSTALLED" in m]
+    if programs:
         terminalreporter.write_sep("!", "TESTS SKIPPED FOR WANT OF A PROGRAM", red=True, bold=True)
-        for message in _missing_programs:
+        for message in programs:
             terminalreporter.write_line(message, red=True)
 
 

@@ -37,7 +37,13 @@ def service_port() -> int:
     spec = os.environ.get("CRM_TEST_PORT_RANGE", "")
     if spec:
         low, _, high = spec.partition("-")
-        for port in range(int(low), int(high) + 1):
+        ports = range(int(low), int(high) + 1)
+        # Under pytest-xdist each worker takes its own share of the range: two workers never race
+        # for the same port.
+        worker, workers = os.environ.get("PYTEST_XDIST_WORKER", ""), os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+        if worker.startswith("gw") and workers:
+            ports = ports[int(worker[2:]) :: int(workers)]
+        for port in ports:
             if port not in _taken and _is_free(port):
                 _taken.add(port)
                 return port
