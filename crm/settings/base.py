@@ -417,5 +417,7 @@ SPECTACULAR_SETTINGS = {
         "BulkActionEnum": "bulk.models.BulkAction",
         "TaggedKindEnum": ["contacts", "opportunities", "organizations"],
         "DuplicateKindEnum": ["organization", "contact"],
+        "ReportGroupByEnum": "reports.filters.GROUP_BY",
+        "FunnelGroupByEnum": "reports.filters.FUNNEL_GROUP_BY",
     },
 }
