@@ -205,6 +205,36 @@ def organization_candidates(*, user, data: dict, exclude_pk=None) -> list[Candid
     return _dedupe(found, exclude_pk)
 
 
+def organization_same(organizations, *, tax_id: str = "", name: str = ""):
+    """The organization of ``organizations`` that is the company described (the web form's and
+    any other automatic path's match, where nobody is there to choose among candidates): the same
+    VAT number or fiscal code in any spelling, else the same normalised name ("Ferri S.r.l." is
+    "FERRI SRL") among those without another tax id. Active ones first, then the oldest. Two
+    queries at most."""
+    key = tax_id_key(tax_id)
+    if key:
+        spellings = {key} | ({f"IT{key}"} if key.isdigit() else set())
+        found = (
+            organizations.filter(Q(vat_number__in=spellings) | Q(fiscal_code__in=spellings))
+            .order_by("archived_at", "pk")
+            .first()
+        )
+        if found is not None:
+            return found
+    wanted = name_key(name)
+    if not wanted:
+        return None
+    # Any word of the key may carry an accent in the stored name ("Caffè"): each one is a way in.
+    words = Q(name__iexact=name.strip())
+    for word in {w for w in wanted.split() if len(w) >= 3} or set(wanted.split()):
+        words |= Q(name__icontains=word)
+    same_name = organizations.filter(words)
+    if key:  # a company with another tax id is another company
+        same_name = same_name.filter(vat_number="", fiscal_code="")
+    rows = same_name.order_by("archived_at", "pk")[: LIMIT * 20]
+    return next((o for o in rows if name_key(o.name) == wanted), None)
+
+
 def contact_candidates(*, user, data: dict, exclude_pk=None) -> list[Candidate]:
     """Contacts ``user`` may see that are possibly the person described by ``data``
     (first_name, last_name, email, phone, mobile, organization), best first."""

@@ -18,7 +18,7 @@ from opportunities.models import LeadSource, OpportunityType
 from pipeline.models import Stage
 
 from . import selectors
-from .filters import GROUP_BY, PERIODS
+from .filters import FUNNEL_GROUP_BY, GROUP_BY, PERIODS
 
 
 @extend_schema_field({"type": "string", "format": "decimal"})
@@ -78,10 +78,19 @@ class FunnelStepSerializer(serializers.Serializer):
     timed_deals = serializers.IntegerField()
 
 
+class FunnelGroupSerializer(serializers.Serializer):
+    key = serializers.CharField(allow_null=True, help_text="The web form's id or the campaign; null for neither.")
+    label = serializers.CharField()
+    deals = serializers.IntegerField()
+    steps = FunnelStepSerializer(many=True)
+
+
 class FunnelReportSerializer(serializers.Serializer):
     pipeline = serializers.IntegerField()
     deals = serializers.IntegerField()
     steps = FunnelStepSerializer(many=True)
+    group_by = serializers.ChoiceField(choices=FUNNEL_GROUP_BY, allow_null=True)
+    groups = FunnelGroupSerializer(many=True, help_text="The funnel of each group; empty without group_by.")
 
 
 class ForecastMonthSerializer(serializers.Serializer):
@@ -150,7 +159,7 @@ def _choice(name, choices, description):
     )
 
 
-def report_parameters(date_basis: str, *, with_group_by: bool = False) -> list[OpenApiParameter]:
+def report_parameters(date_basis: str, *, with_group_by: bool = False, group_choices=None) -> list[OpenApiParameter]:
     """The query parameters of ``reports.filters.ReportFilter`` (the pages' filters)."""
     parameters = [
         _choice("period", PERIODS, f"A preset range of the {date_basis}; `date_from`/`date_to` win over it."),
@@ -172,7 +181,9 @@ def report_parameters(date_basis: str, *, with_group_by: bool = False) -> list[O
             "absent: every deal, converted to the reporting currency.",
         ),
     ]
-    if with_group_by:
+    if with_group_by and group_choices is not None:
+        parameters.append(_choice("group_by", group_choices, "Also split the report by this (default: not split)."))
+    elif with_group_by:
         parameters.append(_choice("group_by", GROUP_BY, "How the rows are grouped (default: owner)."))
     return parameters
 
@@ -191,15 +202,19 @@ def _report(request, selector):
 @permission_classes([IsAuthenticated])
 def won_lost(request):
     """Won and lost deals grouped by ``group_by`` (owner, team, product, type, lost_reason,
-    lead_source, month, quarter), with a total row."""
+    lead_source, month, quarter, lead_form, utm_campaign), with a total row."""
     return _report(request, selectors.won_lost_report)
 
 
-@extend_schema(parameters=report_parameters("creation date"), responses={200: FunnelReportSerializer, **ERRORS})
+@extend_schema(
+    parameters=report_parameters("creation date", with_group_by=True, group_choices=FUNNEL_GROUP_BY),
+    responses={200: FunnelReportSerializer, **ERRORS},
+)
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def funnel(request):
-    """Deals reaching each stage, conversion, drop-off and median days in each stage."""
+    """Deals reaching each stage, conversion, drop-off and median days in each stage; with
+    ``group_by`` (lead_form, utm_campaign) also the funnel of each web form or campaign."""
     return _report(request, selectors.funnel_report)
 
 

@@ -41,6 +41,14 @@ GROUP_BY = [
     ("lead_source", _("Lead source")),
     ("month", _("Month")),
     ("quarter", _("Quarter")),
+    ("lead_form", _("Web form")),
+    ("utm_campaign", _("Campaign")),
+]
+
+# The funnel is one pipeline's stages: it can be split by where its deals came from.
+FUNNEL_GROUP_BY = [
+    ("lead_form", _("Web form")),
+    ("utm_campaign", _("Campaign")),
 ]
 
 
@@ -84,7 +92,7 @@ DATE_LABELS = {
 
 class ReportFilter(StyledFilterSet):
     """Filters of every report. ``date_field`` says which date the range applies to; ``group_by``
-    (won/lost only) and ``currency`` are read by the selectors, not applied here."""
+    (won/lost; the funnel's with ``group_choices``) and ``currency`` are read by the selectors, not applied here."""
 
     period = django_filters.ChoiceFilter(choices=PERIODS, method=_noop, label=_("Period"), empty_label=_("All time"))
     date_from = django_filters.DateFilter(method=_noop, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
@@ -106,9 +114,23 @@ class ReportFilter(StyledFilterSet):
         model = Opportunity
         fields = []
 
-    def __init__(self, data=None, *args, date_field: str = "closed", with_group_by: bool = False, user=None, **kwargs):
+    def __init__(
+        self,
+        data=None,
+        *args,
+        date_field: str = "closed",
+        with_group_by: bool = False,
+        group_choices=None,
+        user=None,
+        **kwargs,
+    ):
         super().__init__(data, *args, **kwargs)
         self.date_field = date_field
+        self.default_group_by = "owner"
+        if with_group_by and group_choices is not None:
+            # Another report's groupings (the funnel's), optional: no grouping by default.
+            self.filters["group_by"].extra.update(choices=group_choices, empty_label=_("No grouping"))
+            self.default_group_by = ""
         if user is not None and not sees_everything(user):
             # Offer only the people and teams whose deals the reader may see.
             teams = team_ids(user)
@@ -169,4 +191,4 @@ class ReportFilter(StyledFilterSet):
     @property
     def chosen_group_by(self) -> str:
         value = self.form.cleaned_data.get("group_by") if self.is_bound and self.is_valid() else ""
-        return value or "owner"
+        return value or self.default_group_by

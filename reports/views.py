@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _l
 from core.exports import MONEY, Column, base_currency, export_response, wants_export
 
 from . import selectors
-from .filters import ReportFilter
+from .filters import FUNNEL_GROUP_BY, ReportFilter
 
 
 def _percent(value):
@@ -49,6 +49,23 @@ FUNNEL_COLUMNS = [
     Column(_l("Median days in stage"), "median_days"),
 ]
 
+# A funnel split by web form or campaign: the whole funnel first, then each group's.
+GROUPED_FUNNEL_COLUMNS = [
+    Column(_l("Group"), lambda row: row[0]),
+    *(Column(c.label, lambda row, c=c: c.get(row[1]), kind=c.kind) for c in FUNNEL_COLUMNS),
+]
+
+
+def _funnel_rows(report):
+    if not report.group_by:
+        return report.steps
+    whole = str(_l("All deals"))
+    return [
+        *((whole, step) for step in report.steps),
+        *((group.label, step) for group in report.groups for step in group.steps),
+    ]
+
+
 FORECAST_COLUMNS = [
     Column(_l("Expected close month"), "label"),
     Column(_l("Deals"), "count"),
@@ -68,17 +85,35 @@ LOST_COLUMNS = [
 ]
 
 
-def _report_page(request, *, selector, template, date_field, export_rows, columns, filename, with_group_by=False):
+def _report_page(
+    request,
+    *,
+    selector,
+    template,
+    date_field,
+    export_rows,
+    columns,
+    filename,
+    with_group_by=False,
+    group_choices=None,
+):
     try:
         report = selector(user=request.user, params=request.GET)
     except ValidationError as exc:
         # Show the form with the errors the selector found, on the fields they name.
-        filterset = ReportFilter(request.GET, date_field=date_field, with_group_by=with_group_by, user=request.user)
+        filterset = ReportFilter(
+            request.GET,
+            date_field=date_field,
+            with_group_by=with_group_by,
+            group_choices=group_choices,
+            user=request.user,
+        )
         if filterset.is_valid():
             for name, errors in exc.message_dict.items():
                 filterset.form.add_error(name if name in filterset.form.fields else None, errors)
         return render(request, template, {"filter": filterset, "report": None}, status=400)
     if wants_export(request):
+        columns = columns(report) if callable(columns) else columns
         return export_response(request, rows=export_rows(report), columns=columns, filename=filename)
     return render(request, template, {"filter": report.filter, "report": report, "exportable": True})
 
@@ -109,8 +144,10 @@ def funnel(request):
         selector=selectors.funnel_report,
         template="reports/funnel.html",
         date_field="created",
-        export_rows=lambda r: r.steps,
-        columns=FUNNEL_COLUMNS,
+        with_group_by=True,
+        group_choices=FUNNEL_GROUP_BY,
+        export_rows=_funnel_rows,
+        columns=lambda r: GROUPED_FUNNEL_COLUMNS if r.group_by else FUNNEL_COLUMNS,
         filename="funnel",
     )
 

@@ -22,6 +22,8 @@ from contacts.services import contact_create, organization_create
 from contacts.validators import vat_number_canonical
 from core.exceptions import DomainError, ValidationError
 from core.outbox import event_emit
+from dedupe.detection import name_key as org_name_key
+from dedupe.detection import organization_same, tax_id_key
 from opportunities.models import Status
 from opportunities.services import opportunity_create
 from privacy.services.consent import consent_record
@@ -157,16 +159,10 @@ def _split_name(name: str, email: str) -> tuple[str, str]:
 
 
 def _organization_find(vat: str, company: str) -> Organization | None:
-    if vat:
-        found = Organization.objects.filter(vat_number=vat).order_by("pk").first()
-        if found is not None:
-            return found
-    if company:
-        same_name = Organization.objects.filter(name__iexact=company)
-        if vat:  # a company with another VAT number is another company
-            same_name = same_name.filter(vat_number="")
-        return same_name.order_by("archived_at", "pk").first()
-    return None
+    """The company already recorded, by the duplicate detection's rules (dedupe): its VAT number
+    or fiscal code in any spelling, else its name without case, accents, punctuation or legal form.
+    Among every organization, not only the form owner's: the visitor's company is one company."""
+    return organization_same(Organization.objects.all(), tax_id=vat, name=company)
 
 
 def _deal_name(webform: WebForm, fields: dict) -> str:
@@ -191,7 +187,8 @@ def _lead_create(submission: Submission) -> Submission:
     email = submission.email.lower()
     company = _name_key(fields.get("company", ""))
     vat = vat_number_canonical(fields.get("vat_number", ""))
-    org_key = f"webforms:org:vat:{vat}" if vat else f"webforms:org:name:{company.casefold()}"
+    # Locked by the same keys the match uses: "Ferri S.r.l." and "FERRI SRL" wait for each other.
+    org_key = f"webforms:org:vat:{tax_id_key(vat)}" if vat else f"webforms:org:name:{org_name_key(company)}"
     _lock(f"webforms:contact:{email}", *([org_key] if (vat or company) else []))
 
     owner = assignee_pick(webform)

@@ -349,6 +349,9 @@ CRM_SITE_URL = env("CRM_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # keeps its UID whichever host name the calendar application reached the CRM by. Empty: the host
 # of CRM_SITE_URL. Changing it makes calendar applications see every event as new.
 CRM_CALENDAR_UID_DOMAIN = env("CRM_CALENDAR_UID_DOMAIN", default="")
+# The DNS servers the web forms' "e-mail domain accepts mail" check asks ("ip" or "ip:port"); empty:
+# the machine's resolver (/etc/resolv.conf).
+CRM_DNS_NAMESERVERS = env.list("CRM_DNS_NAMESERVERS", default=[])
 # Webhooks to loopback / private / link-local addresses are refused (SSRF); allow them only where
 # the receiver really is on the local network (development, the test suite's receiver).
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
@@ -417,5 +420,7 @@ SPECTACULAR_SETTINGS = {
         "BulkActionEnum": "bulk.models.BulkAction",
         "TaggedKindEnum": ["contacts", "opportunities", "organizations"],
         "DuplicateKindEnum": ["organization", "contact"],
+        "ReportGroupByEnum": "reports.filters.GROUP_BY",
+        "FunnelGroupByEnum": "reports.filters.FUNNEL_GROUP_BY",
     },
 }

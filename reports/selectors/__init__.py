@@ -16,7 +16,7 @@ The public names are re-exported here: views, the API and the exports import ``r
 
 from .common import report_filter
 from .forecast import ForecastMonth, ForecastReport, ForecastVersusActual, forecast_report
-from .funnel import FunnelReport, FunnelStep, funnel_report
+from .funnel import FunnelGroup, FunnelReport, FunnelStep, funnel_report
 from .lost_deals import LostGroup, LostReport, lost_deals_report
 from .money import Money
 from .won_lost import WonLostReport, WonLostRow, won_lost_report
@@ -25,6 +25,7 @@ __all__ = [
     "ForecastMonth",
     "ForecastReport",
     "ForecastVersusActual",
+    "FunnelGroup",
     "FunnelReport",
     "FunnelStep",
     "LostGroup",

@@ -5,10 +5,12 @@ import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opportunities.models import Opportunity
+from webforms.models import WebForm
 
 from ..filters import ReportFilter
 
@@ -34,7 +36,7 @@ def all_of(*conditions):
     return combined
 
 
-def report_filter(*, user, params, date_field: str, with_group_by: bool = False) -> ReportFilter:
+def report_filter(*, user, params, date_field: str, with_group_by: bool = False, group_choices=None) -> ReportFilter:
     """The bound, validated filter over the deals ``user`` may see; raises ValidationError naming
     the bad fields."""
     deals = Opportunity.objects.visible_to(user).active()
@@ -43,6 +45,7 @@ def report_filter(*, user, params, date_field: str, with_group_by: bool = False)
         queryset=deals,
         date_field=date_field,
         with_group_by=with_group_by,
+        group_choices=group_choices,
         user=user,
     )
     if not filterset.is_valid():
@@ -68,3 +71,34 @@ def whole_months(filterset: ReportFilter) -> bool:
     they are a month's first and last day), so that monthly kept totals can answer it."""
     start, end = filterset.date_range()
     return not ((start and start.day != 1) or (end and (end + datetime.timedelta(days=1)).day != 1))
+
+
+# --- Where deals came from: the web form and the UTM campaign stored on each deal -----------------
+
+SOURCE_GROUPS = ("lead_form", "utm_campaign")
+
+
+def source_group_key(group_by: str):
+    """The deal column a source grouping is keyed by (the form's id, the campaign's text)."""
+    return F(group_by)
+
+
+def source_group_names(group_by: str, keys: set) -> dict:
+    """The names of the web forms keyed by id (one query, none without forms); campaigns are
+    their own names."""
+    keys = {k for k in keys if k not in (None, "")}
+    if group_by != "lead_form" or not keys:
+        return {}
+    return dict(WebForm.objects.filter(pk__in=keys).values_list("pk", "name"))
+
+
+def source_group_label(group_by: str, key, names: dict) -> tuple[str | None, str, tuple]:
+    """(key as text, label a person reads, sort key) of one source group; deals without a form or
+    a campaign come last."""
+    if key is None or key == "":
+        return None, _("No web form") if group_by == "lead_form" else _("No campaign"), (1, "")
+    if group_by == "lead_form":
+        # A deleted form keeps its deals: they still count, under the form's number.
+        label = names.get(key) or _("Web form #%(id)s") % {"id": key}
+        return str(key), label, (0, label.lower())
+    return key, key, (0, key.lower())

@@ -2,12 +2,12 @@
 stayed in each stage."""
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Count, Sum
+from django.db.models import CharField, Count, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,8 +16,16 @@ from opportunities.models import FunnelCohort, StageStay
 from opportunities.rollups import FUNNEL_COHORTS, STAGE_STAYS, rollup_time_zones, rollups_enabled, stays_sql
 from pipeline.models import Pipeline, Stage
 
-from ..filters import ReportFilter
-from .common import TENTH, ratio, report_filter, whole_months
+from ..filters import FUNNEL_GROUP_BY, ReportFilter
+from .common import (
+    TENTH,
+    ratio,
+    report_filter,
+    source_group_key,
+    source_group_label,
+    source_group_names,
+    whole_months,
+)
 from .money import CurrencyMode
 
 
@@ -56,14 +64,44 @@ class FunnelStep:
 
 
 @dataclass
+class FunnelGroup:
+    """The funnel of the deals of one web form or one campaign."""
+
+    key: str | None
+    label: str
+    deals: int
+    steps: list[FunnelStep]
+
+    def as_dict(self) -> dict:
+        return {
+            "key": self.key,
+            "label": self.label,
+            "deals": self.deals,
+            "steps": [s.as_dict() for s in self.steps],
+        }
+
+
+@dataclass
 class FunnelReport:
     pipeline: Pipeline
     deals: int
     steps: list[FunnelStep]
     filter: ReportFilter
+    group_by: str = ""
+    groups: list[FunnelGroup] = field(default_factory=list)
+
+    @property
+    def group_label(self) -> str:
+        return str(dict(FUNNEL_GROUP_BY).get(self.group_by, ""))
 
     def as_dict(self) -> dict:
-        return {"pipeline": self.pipeline.pk, "deals": self.deals, "steps": [s.as_dict() for s in self.steps]}
+        return {
+            "pipeline": self.pipeline.pk,
+            "deals": self.deals,
+            "steps": [s.as_dict() for s in self.steps],
+            "group_by": self.group_by or None,
+            "groups": [g.as_dict() for g in self.groups],
+        }
 
     def chart(self) -> dict:
         return {
@@ -124,15 +162,40 @@ def _in_months(rows, filterset: ReportFilter):
     return rows
 
 
-def _stays_of_deals(deals) -> list[tuple[int, int, int]]:
-    """(stage, whole days, stays) of the finished stays of ``deals``, from each deal's
-    ``stage_days``: one grouped query, no history read."""
-    deals_sql, params = deals.order_by().values("stage_days").query.sql_with_params()
+def _stays_of_deals(deals) -> list[tuple[object, int, int, int]]:
+    """(group key, stage, whole days, stays) of the finished stays of ``deals`` (annotated with a
+    ``group_key``), from each deal's ``stage_days``: one grouped query, no history read."""
+    deals_sql, params = deals.order_by().values("group_key", "stage_days").query.sql_with_params()
     expand, stage, days = stays_sql("d", vendor=connection.vendor)
-    sql = f"SELECT {stage}, {days}, COUNT(*) FROM ({deals_sql}) d {expand} GROUP BY 1, 2"  # noqa: S608
+    sql = f"SELECT d.group_key, {stage}, {days}, COUNT(*) FROM ({deals_sql}) d {expand} GROUP BY 1, 2, 3"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [tuple(int(v) for v in row) for row in cursor.fetchall()]
+        return [(row[0], *(int(v) for v in row[1:])) for row in cursor.fetchall()]
+
+
+def _funnel_steps(stages: list[Stage], by_top: dict, histograms: dict) -> tuple[int, list[FunnelStep]]:
+    """(deals, steps) from the deals counted by the furthest stage they reached and the stays'
+    histograms per stage."""
+    total = sum(by_top.values())
+    first_order = stages[0].order if stages else 0
+    steps = []
+    for stage in stages:
+        if stage.order == first_order:
+            reached = total
+        else:
+            reached = sum(n for top, n in by_top.items() if top is not None and top >= stage.order)
+        middle = median(histograms.get(stage.pk, []))
+        steps.append(
+            FunnelStep(
+                stage=stage,
+                reached=reached,
+                median_days=None if middle is None else middle.quantize(TENTH, rounding=ROUND_HALF_UP),
+                timed_count=sum(n for _, n in histograms.get(stage.pk, [])),
+            )
+        )
+    for step, following in zip(steps, steps[1:], strict=False):
+        step.next_reached = following.reached
+    return total, steps
 
 
 def median(histogram: list[tuple[int, int]]) -> Decimal | None:
@@ -165,54 +228,62 @@ def funnel_report(*, user, params=None) -> FunnelReport:
     (:func:`_kept_cohorts`, :func:`_kept_stays`), else the deals. The stage order is applied here,
     as the stages are now, so reordering stages needs no recomputation.
     """
-    filterset = report_filter(user=user, params=params, date_field="created")
+    filterset = report_filter(
+        user=user, params=params, date_field="created", with_group_by=True, group_choices=FUNNEL_GROUP_BY
+    )
+    group_by = filterset.chosen_group_by
     pipeline = filterset.form.cleaned_data.get("pipeline") or Pipeline.objects.default()
     if pipeline is None:
         raise ValidationError({"pipeline": _("There is no pipeline yet.")})
     stages = [s for s in pipeline.stages.order_by("order") if s.kind != Stage.Kind.LOST]
     order = {s.pk: s.order for s in stages}
 
-    # The deals the filters select: read only when a kept table cannot answer.
+    # The deals the filters select: read only when a kept table cannot answer (never when grouped:
+    # the kept tables do not know the form or the campaign).
     deals = CurrencyMode(filterset.chosen_currency).narrow(filterset.qs.filter(pipeline=pipeline)).order_by()
+    deals = deals.annotate(group_key=source_group_key(group_by) if group_by else Value(None, output_field=CharField()))
     zones = functools.cache(rollup_time_zones)  # read once, and only if a kept table may answer
     cohorts = _kept_cohorts(user=user, filterset=filterset, pipeline=pipeline, zones=zones)
     if cohorts is not None:
-        by_entered = cohorts.values_list("stages_entered").annotate(n=Sum("deals")).order_by()
+        by_entered = cohorts.annotate(group_key=Value(None, output_field=CharField()))
+        by_entered = by_entered.values_list("group_key", "stages_entered").annotate(n=Sum("deals")).order_by()
     else:
-        by_entered = deals.values_list("stages_entered").annotate(n=Count("pk")).order_by()
+        by_entered = deals.values_list("group_key", "stages_entered").annotate(n=Count("pk")).order_by()
     by_top: dict = {}
-    for entered, n in by_entered:
+    for key, entered, n in by_entered:
         if not entered:
             continue  # no history at all: not in the funnel (a deal always has one)
         top = max((order[int(i)] for i in entered.split(",") if int(i) in order), default=None)
-        by_top[top] = by_top.get(top, 0) + n
+        group = by_top.setdefault(key, {})
+        group[top] = group.get(top, 0) + n
 
     kept = _kept_stays(user=user, filterset=filterset, pipeline=pipeline, zones=zones) if cohorts is not None else None
     if kept is not None:
-        stays = kept.values_list("stage_id", "days").annotate(n=Sum("stays")).order_by()
+        stays = [(None, *row) for row in kept.values_list("stage_id", "days").annotate(n=Sum("stays")).order_by()]
     else:
         stays = _stays_of_deals(deals)
     histograms: dict = {}
-    for stage_id, days, n in stays:
-        histograms.setdefault(stage_id, []).append((days, n))
+    for key, stage_id, days, n in stays:
+        histograms.setdefault(key, {}).setdefault(stage_id, []).append((days, n))
 
-    total = sum(by_top.values())
-    first_order = stages[0].order if stages else 0
-    steps = []
-    for stage in stages:
-        if stage.order == first_order:
-            reached = total
-        else:
-            reached = sum(n for top, n in by_top.items() if top is not None and top >= stage.order)
-        middle = median(histograms.get(stage.pk, []))
-        steps.append(
-            FunnelStep(
-                stage=stage,
-                reached=reached,
-                median_days=None if middle is None else middle.quantize(TENTH, rounding=ROUND_HALF_UP),
-                timed_count=sum(n for _, n in histograms.get(stage.pk, [])),
-            )
-        )
-    for step, following in zip(steps, steps[1:], strict=False):
-        step.next_reached = following.reached
-    return FunnelReport(pipeline=pipeline, deals=total, steps=steps, filter=filterset)
+    # Every deal is in exactly one group: the whole funnel adds the groups up.
+    all_tops: dict = {}
+    for tops in by_top.values():
+        for top, n in tops.items():
+            all_tops[top] = all_tops.get(top, 0) + n
+    all_histograms: dict = {}
+    for per_stage in histograms.values():
+        for stage_id, histogram in per_stage.items():
+            all_histograms.setdefault(stage_id, []).extend(histogram)
+    total, steps = _funnel_steps(stages, all_tops, all_histograms)
+
+    groups = []
+    if group_by:
+        names = source_group_names(group_by, set(by_top))
+        labelled = []
+        for key, tops in by_top.items():
+            text, label, sort_key = source_group_label(group_by, key, names)
+            deals_in, group_steps = _funnel_steps(stages, tops, histograms.get(key, {}))
+            labelled.append((sort_key, FunnelGroup(key=text, label=label, deals=deals_in, steps=group_steps)))
+        groups = [group for _, group in sorted(labelled, key=lambda pair: pair[0])]
+    return FunnelReport(pipeline=pipeline, deals=total, steps=steps, filter=filterset, group_by=group_by, groups=groups)

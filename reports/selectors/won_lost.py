@@ -18,7 +18,18 @@ from opportunities.models import LeadSource, OpportunityLine, OpportunityType
 from pipeline.models import LostReason
 
 from ..filters import GROUP_BY, ReportFilter
-from .common import TENTH, all_of, local_date, ratio, report_filter, whole_months
+from .common import (
+    SOURCE_GROUPS,
+    TENTH,
+    all_of,
+    local_date,
+    ratio,
+    report_filter,
+    source_group_key,
+    source_group_label,
+    source_group_names,
+    whole_months,
+)
 from .money import ZERO, CurrencyMode, Money
 
 WON = Q(status="won")
@@ -182,6 +193,8 @@ def _group_key(group_by: str):
     }
     if group_by in keys:
         return keys[group_by]
+    if group_by in SOURCE_GROUPS:
+        return source_group_key(group_by)
     if group_by == "product":
         return _main_product("product_id")
     if group_by == "month":
@@ -193,6 +206,8 @@ def _group_key(group_by: str):
 
 def _group_names(group_by: str, keys: set) -> dict:
     """Names of the owners, teams, lost reasons or products keyed by id: one query, or none."""
+    if group_by in SOURCE_GROUPS:
+        return source_group_names(group_by, keys)
     keys = {k for k in keys if k is not None}
     if not keys or group_by not in ("owner", "team", "lost_reason", "product"):
         return {}
@@ -214,6 +229,8 @@ def _group_names(group_by: str, keys: set) -> dict:
 
 def _group_label(group_by: str, key, names: dict) -> tuple[str | None, str, tuple]:
     """(key as text, label a person reads, sort key)."""
+    if group_by in SOURCE_GROUPS:
+        return source_group_label(group_by, key, names)
     if key is None or key == "":
         empty = {
             "owner": _("No owner"),

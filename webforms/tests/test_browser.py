@@ -123,6 +123,15 @@ def test_iframe_and_plain_html_snippet_from_another_origin(
     screenshot(page, "webform-detail-it")
     page.goto(f"{live_server.url}/forms/review/")
     screenshot(page, "webform-review-it")
+    # 5. Each assigned rep finds their own new leads in New on their board.
+    for person in (rep, teammate):
+        page.context.clear_cookies()
+        login(page, person)
+        page.goto(f"{live_server.url}/pipeline/")
+        column = page.locator(f"section[data-stage-id='{stages['New'].pk}']").inner_text()
+        for deal in deals:
+            if deal.owner == person:
+                assert deal.name in column
     page.goto(f"{live_server.url}/f/info/")
     page.set_viewport_size({"width": 390, "height": 844})
     screenshot(page, "webform-hosted-phone-it")

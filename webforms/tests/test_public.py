@@ -210,3 +210,53 @@ def test_a_submission_takes_a_bounded_number_of_queries(webform, django_assert_m
         post(client, webform, {**GOOD, "consent": "on", "message": "m" * 4000})
     with django_assert_max_num_queries(85):
         post(client, webform, {**GOOD, "email": "altro@example.com", "consent": "on", "message": "corto"})
+
+
+def test_spam_never_reaches_the_board_and_is_listed_in_the_review_queue(client, webform, manager, stages):
+    """Honeypot, too fast and over the rate limit, through the public form: none is on the board
+    (no deal, the New column empty), all three wait in the manager's review queue with why."""
+    webform.min_fill_seconds = 30
+    webform.save()
+    post(client, webform, {**GOOD, "email": "bot@example.com", "consent": "on", "website": "http://spam"})
+    quick = tokens.token_make(webform.pk)
+    post(client, webform, {**GOOD, "email": "fast@example.com", "consent": "on", "token": quick}, "http://testserver")
+    webform.min_fill_seconds = 0
+    webform.save()
+    for i in range(5):  # 5 per address: the two above count, so the last two of these are over
+        post(client, webform, {**GOOD, "email": f"p{i}@example.com", "consent": "on"})
+    held = Submission.objects.filter(status="review")
+    assert sorted(held.values_list("suspicion", flat=True)) == ["honeypot", "rate_limit", "rate_limit", "too_fast"]
+    assert not Opportunity.objects.filter(contact__email__in=held.values("email")).exists()
+
+    manager_client = Client()
+    manager_client.force_login(manager)
+    board = manager_client.get("/pipeline/").content.decode()
+    assert "bot@example.com" not in board and "fast@example.com" not in board
+    queue = manager_client.get("/forms/review/").content.decode()
+    assert queue.count('data-testid="held"') == 4
+    for reason in ("honeypot", "too_fast", "rate_limit"):
+        assert reason in queue
+
+
+def test_a_submission_takes_the_same_queries_whatever_the_data_size(webform, rep):
+    """The same submission (a new person of a known company) costs the same number of queries with
+    a handful of records or with a hundred more contacts, companies of similar names and deals."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from contacts.tests.factories import ContactFactory, OrganizationFactory
+    from opportunities.tests.factories import OpportunityFactory
+
+    def queries(email):
+        with CaptureQueriesContext(connection) as captured:
+            response = post(Client(), webform, {**GOOD, "email": email, "consent": "on"})
+        assert response.status_code == 200
+        return len(captured)
+
+    queries("first@example.com")  # creates the company "Rossi Srl"
+    small = queries("second@example.com")
+    for i in range(40):
+        org = OrganizationFactory(name=f"Rossi {i} S.r.l.")
+        ContactFactory(email=f"c{i}@example.com", organization=org)
+        OpportunityFactory(owner=rep, organization=org)
+    assert queries("third@example.com") == small

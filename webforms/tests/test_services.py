@@ -67,6 +67,36 @@ def test_organization_found_by_normalised_name(webform):
     assert submission.organization == org
 
 
+def test_organization_found_by_the_duplicate_detections_name_key(webform):
+    """The web form matches companies as the dedupe app does: case, dots and legal form ignored."""
+    org = OrganizationFactory(name="Ferri S.r.l.")
+    submission = receive(webform, {**FIELDS, "company": "FERRI SRL"})
+    assert submission.organization == org and submission.opportunity.organization == org
+    assert Organization.objects.count() == 1
+
+
+def test_two_spellings_of_a_new_company_make_one_organization(webform):
+    first = receive(webform, {**FIELDS, "company": "Caffè Ferri & Figli S.p.A."})
+    second = receive(webform, {**FIELDS, "email": "anna@ferri.example", "company": "CAFFE FERRI E FIGLI SPA"})
+    assert first.organization == second.organization
+    assert Organization.objects.count() == 1
+    assert first.organization.name == "Caffè Ferri & Figli S.p.A."  # kept as first typed
+
+
+def test_organization_found_by_its_fiscal_code(webform):
+    """A company's 11-digit fiscal code is its partita IVA: typed as the VAT number, it matches."""
+    org = OrganizationFactory(name="Ferri Spa", vat_number="", fiscal_code="76543210157")
+    submission = receive(webform, {**FIELDS, "company": "Altro", "vat_number": "IT76543210157"})
+    assert submission.organization == org
+
+
+def test_same_name_with_another_vat_number_is_another_company(webform):
+    OrganizationFactory(name="Ferri S.r.l.", vat_number="76543210157")
+    submission = receive(webform, {**FIELDS, "company": "FERRI SRL", "vat_number": "12345670017"})
+    assert submission.organization.vat_number == "12345670017"
+    assert Organization.objects.count() == 2
+
+
 def test_existing_contact_is_not_changed(webform):
     contact = ContactFactory(first_name="Maria", last_name="Verdi", email="mario.rossi@example.com")
     submission = receive(webform)

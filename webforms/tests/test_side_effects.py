@@ -4,6 +4,7 @@ from django.core.cache import caches
 from django.test import override_settings
 
 from core.cache import breakers_reset
+from integrations.tests.test_webhooks import receiver as webhook_receiver  # noqa: F401  (a fixture)
 from webforms import spam
 from webforms.services import Visit, submission_receive
 
@@ -52,3 +53,30 @@ def test_rate_limit_lets_people_through_when_the_cache_is_down():
         assert not any(spam.over_rate_limit(form_id=1, ip="10.0.0.9") for _ in range(20))
     finally:
         breakers_reset()
+
+
+def test_the_deal_created_webhook_names_the_form(webform, rep, request):
+    """A subscriber to new deals learns which web form a lead came from (issue 20)."""
+    import json
+
+    from core.outbox import outbox_deliver_pending
+    from integrations.models import WebhookDelivery
+    from integrations.services import webhook_create
+    from integrations.webhooks import webhook_deliveries_send_due
+
+    hook = request.getfixturevalue("webhook_receiver")
+
+    webhook_create(user=rep, target_url=hook.url, secret="s3cret-of-the-receiver", events=["opportunity.created"])
+    submission = submission_receive(
+        webform=webform,
+        fields={"name": "Luca Verdi", "email": "luca@example.com"},
+        visit=Visit(utm={"campaign": "spring"}),
+    )
+    outbox_deliver_pending()
+    webhook_deliveries_send_due()  # whatever the commit did not send already
+    assert WebhookDelivery.objects.get().status == "delivered"
+    assert len(hook.received) == 1
+    body = json.loads(hook.received[0]["body"])
+    assert body["event"] == "opportunity.created"
+    assert body["data"]["opportunity"]["id"] == submission.opportunity_id
+    assert body["data"]["form"] == {"id": webform.pk, "name": "Contatti", "slug": "contatti"}
