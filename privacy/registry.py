@@ -42,6 +42,9 @@ class RelatedKind:
     # Called by erasure with (queryset of this kind's rows for the person, terms) after the text
     # scrub, e.g. to blank files. Must not delete rows that reports count.
     erase: Callable | None = None
+    # How merge moves rows that no plain FK holds (a many-to-many link such as an e-mail's
+    # contacts): callable(target, from_ids, survivor) -> rows moved.
+    mover: Callable | None = None
 
     @property
     def model_class(self) -> type[models.Model]:
@@ -61,8 +64,12 @@ class RelatedKind:
 
     def move(self, target: str, from_ids: list[int], survivor) -> int:
         """Point every row of the merged records at the survivor; the number of rows moved."""
+        if not self.movable:
+            return 0
+        if self.mover is not None:
+            return self.mover(target, from_ids, survivor)
         field = self.field_for(target)
-        if field is None or not self.movable or self.rows is not None:
+        if field is None:
             return 0
         return self.model_class._base_manager.filter(**{f"{field}__in": from_ids}).update(**{field: survivor})
 
