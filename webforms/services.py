@@ -22,6 +22,7 @@ from contacts.services import contact_create, organization_create
 from contacts.validators import vat_number_canonical
 from core.exceptions import DomainError, ValidationError
 from core.outbox import event_emit
+from dedupe.detection import name_key, organizations_named
 from opportunities.models import Status
 from opportunities.services import opportunity_create
 from privacy.services.consent import consent_record
@@ -162,10 +163,12 @@ def _organization_find(vat: str, company: str) -> Organization | None:
         if found is not None:
             return found
     if company:
-        same_name = Organization.objects.filter(name__iexact=company)
+        same_name = Organization.objects.all()
         if vat:  # a company with another VAT number is another company
             same_name = same_name.filter(vat_number="")
-        return same_name.order_by("archived_at", "pk").first()
+        # "ROSSI SRL" typed for "Rossi S.r.l.": the same company (dedupe's normalised name)
+        named = organizations_named(company, same_name)
+        return named[0] if named else None
     return None
 
 
@@ -191,7 +194,7 @@ def _lead_create(submission: Submission) -> Submission:
     email = submission.email.lower()
     company = _name_key(fields.get("company", ""))
     vat = vat_number_canonical(fields.get("vat_number", ""))
-    org_key = f"webforms:org:vat:{vat}" if vat else f"webforms:org:name:{company.casefold()}"
+    org_key = f"webforms:org:vat:{vat}" if vat else f"webforms:org:name:{name_key(company) or company.casefold()}"
     _lock(f"webforms:contact:{email}", *([org_key] if (vat or company) else []))
 
     owner = assignee_pick(webform)
