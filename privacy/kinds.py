@@ -5,6 +5,7 @@ from operator import or_
 
 from django.core.files.base import ContentFile
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from .registry import RelatedKind, register
 
@@ -166,9 +167,15 @@ def _erase_document_files(queryset, terms):
     _erase_files(queryset.filter(contact__isnull=False))
 
 
+RELATION = _("Managing the relation with customers and prospects")
+ACCOUNTABILITY = _("Accountability: who changed what on a deal, and when")
+QUOTING = _("Quoting what is sold")
+CORRESPONDENCE = _("Keeping the correspondence with the person, filed with their deals")
+
+
 def register_existing_kinds() -> None:
-    register(RelatedKind("contacts", "contacts.Contact", organization_field="organization"))
-    register(RelatedKind("subsidiaries", "contacts.Organization", organization_field="parent"))
+    register(RelatedKind("contacts", "contacts.Contact", organization_field="organization", purpose=RELATION))
+    register(RelatedKind("subsidiaries", "contacts.Organization", organization_field="parent", purpose=RELATION))
     register(
         RelatedKind(
             "deals",
@@ -176,6 +183,7 @@ def register_existing_kinds() -> None:
             "contact",
             "organization",
             personal_text_fields=("name", "description"),
+            purpose=_("Selling: offers, negotiations and their outcome"),
         )
     )
     register(
@@ -185,20 +193,55 @@ def register_existing_kinds() -> None:
             rows=_deal_audit_rows,
             movable=False,
             personal_text_fields=("old_value", "new_value"),
+            purpose=ACCOUNTABILITY,
         )
     )
-    register(RelatedKind("stage_history", "pipeline.StageChange", rows=_stage_change_rows, movable=False))
-    register(RelatedKind("quotes", "quotes.Quote", "contact", "organization"))
-    register(RelatedKind("quote_lines", "quotes.QuoteLine", rows=_quote_line_rows, movable=False))
-    register(RelatedKind("documents", "documents.Document", "contact", "organization", erase=_erase_document_files))
     register(
         RelatedKind(
-            "activities", "activities.Activity", "contact", "organization", personal_text_fields=("subject", "notes")
+            "stage_history", "pipeline.StageChange", rows=_stage_change_rows, movable=False, purpose=ACCOUNTABILITY
         )
     )
-    register(RelatedKind("consents", "privacy.Consent", "contact", rows=_consent_rows))
+    register(RelatedKind("quotes", "quotes.Quote", "contact", "organization", purpose=QUOTING))
+    register(RelatedKind("quote_lines", "quotes.QuoteLine", rows=_quote_line_rows, movable=False, purpose=QUOTING))
     register(
-        RelatedKind("notes", "notes.Note", "contact", "organization", rows=_note_rows, personal_text_fields=("body",))
+        RelatedKind(
+            "documents",
+            "documents.Document",
+            "contact",
+            "organization",
+            erase=_erase_document_files,
+            purpose=_("Keeping the documents exchanged with the customer"),
+        )
+    )
+    register(
+        RelatedKind(
+            "activities",
+            "activities.Activity",
+            "contact",
+            "organization",
+            personal_text_fields=("subject", "notes"),
+            purpose=_("Planning and recording calls, meetings and tasks"),
+        )
+    )
+    register(
+        RelatedKind(
+            "consents",
+            "privacy.Consent",
+            "contact",
+            rows=_consent_rows,
+            purpose=_("Proof of the consent given or withdrawn (GDPR art. 7)"),
+        )
+    )
+    register(
+        RelatedKind(
+            "notes",
+            "notes.Note",
+            "contact",
+            "organization",
+            rows=_note_rows,
+            personal_text_fields=("body",),
+            purpose=_("Remembering what was said and agreed with the person"),
+        )
     )
     register(
         RelatedKind(
@@ -206,6 +249,7 @@ def register_existing_kinds() -> None:
             "mail.EmailMessage",
             rows=_email_rows,
             mover=_move_emails,
+            purpose=CORRESPONDENCE,
             personal_text_fields=("subject", "from_name", "text_body", "html_body"),
         )
     )
@@ -217,6 +261,7 @@ def register_existing_kinds() -> None:
             movable=False,
             personal_text_fields=("filename",),
             erase=_erase_email_attachments,
+            purpose=CORRESPONDENCE,
         )
     )
     register(
@@ -227,6 +272,7 @@ def register_existing_kinds() -> None:
             "organization",
             rows=_submission_rows,
             erase=_erase_submissions,
+            purpose=_("Answering requests sent through the website; the IP address and browser to spot abuse"),
         )
     )
     register(
@@ -236,5 +282,6 @@ def register_existing_kinds() -> None:
             rows=_notification_rows,
             movable=False,
             personal_text_fields=("text",),
+            purpose=_("Telling users about their records"),
         )
     )

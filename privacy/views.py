@@ -118,6 +118,7 @@ def processing_register(request):
                 "name": kind.name,
                 "label": model._meta.verbose_name_plural,
                 "table": model._meta.db_table,
+                "purpose": kind.purpose,
                 "fields": [
                     f.verbose_name
                     for f in model._meta.concrete_fields
@@ -141,5 +142,6 @@ def processing_register(request):
             "settings": settings,
             "reviews": reviews,
             "review_count": RetentionReview.objects.count(),
+            "holds": LegalHold.objects.select_related("contact", "set_by").order_by("-set_at")[:100],
         },
     )

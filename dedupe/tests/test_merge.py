@@ -140,7 +140,7 @@ def test_merging_moves_notes_emails_web_form_submissions_and_consents(rep, webfo
 
 
 @pytest.fixture
-def webform_owner(rep):
+def webform_owner(rep, pipeline):
     from webforms.tests.factories import WebFormFactory
 
     return WebFormFactory(owner=rep, assignee=rep)

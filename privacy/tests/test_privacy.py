@@ -166,7 +166,7 @@ def _totals():
     return Opportunity.objects.aggregate(n=Count("id"), amount=Sum("amount"))
 
 
-def test_after_erasing_no_table_and_no_file_holds_the_name_email_or_phone(crm_admin, settings, tmp_path):
+def test_after_erasing_no_table_and_no_file_holds_the_name_email_or_phone(crm_admin, pipeline, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     person, org, deal = _person(crm_admin, tmp_path)
     found = "\n".join(_traces())
@@ -225,7 +225,7 @@ def test_the_erase_page_erases_after_confirmation(client, crm_admin):
     assert person.full_name == "[erased]"
 
 
-def test_the_export_holds_every_related_record_counted(rep, settings, tmp_path, client):
+def test_the_export_holds_every_related_record_counted(rep, pipeline, settings, tmp_path, client):
     settings.MEDIA_ROOT = tmp_path
     person, org, deal = _person(rep, tmp_path)
     data, counts = contact_export(user=rep, contact=person)
@@ -319,11 +319,45 @@ def test_retention_lists_contacts_with_no_activity_and_deletes_nothing(rep):
     assert retention_review_list() == 1
 
 
+def test_a_recent_email_note_or_web_form_submission_counts_as_activity(rep, pipeline):
+    """The newer apps keep a contact alive too: only the one with nothing recent is listed."""
+    settings = PrivacySettings.current()
+    settings.retention_days = 30
+    settings.save()
+    people = {k: ContactFactory(owner=rep, email=f"{k}@example.org") for k in ("mail", "note", "form", "idle")}
+    email_import(raw=raw_message(sender="mail@example.org", to="vendite@example.com"))
+    note_create(user=rep, record=people["note"], body="Sentito ieri")
+    submission_receive(
+        webform=WebFormFactory(owner=rep, assignee=rep),
+        fields={"name": "F", "email": "form@example.org"},
+        visit=Visit(),
+    )
+    long_ago = timezone.now() - datetime.timedelta(days=90)
+    Contact.objects.filter(pk__in=[p.pk for p in people.values()]).update(updated_at=long_ago)
+    Opportunity.objects.filter(contact=people["form"]).update(updated_at=long_ago)
+
+    assert retention_review_refresh() == 1
+    assert RetentionReview.objects.get().contact == people["idle"]
+
+
 def test_the_processing_register_is_for_administrators(client, rep, crm_admin):
     client.force_login(rep)
     assert client.get("/privacy/register/").status_code == 403
     client.force_login(crm_admin)
     html = client.get("/privacy/register/").content.decode()
     assert 'data-testid="register-kinds"' in html and "opportunities_opportunity" in html
+    for table in ("mail_emailmessage", "mail_emailattachment", "notes_note", "webforms_submission"):
+        assert table in html  # the newer apps are in the register, with why
+    assert "Answering requests sent through the website" in html
     assert client.post("/privacy/register/", {"retention_days": "365"}).status_code == 302
     assert PrivacySettings.current().retention_days == 365
+    idle = ContactFactory(owner=rep, first_name="Dormiente", last_name="Da Rivedere")
+    Contact.objects.filter(pk=idle.pk).update(updated_at=timezone.now() - datetime.timedelta(days=400))
+    retention_review_refresh()
+    held = ContactFactory(owner=rep, first_name="Trattenuto")
+    LegalHold.objects.create(contact=held, reason="Verifica fiscale 2026", set_by=crm_admin)
+    html = client.get("/privacy/register/").content.decode()
+    reviews = html[html.index('data-testid="retention-reviews"') :]
+    assert "Dormiente Da Rivedere" in reviews and idle.get_absolute_url() in reviews
+    holds = html[html.index('data-testid="legal-holds"') :]
+    assert "Verifica fiscale 2026" in holds and f"/privacy/contacts/{held.pk}/legal-hold/" in holds
