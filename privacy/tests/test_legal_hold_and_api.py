@@ -143,3 +143,19 @@ def test_the_schema_documents_export_erase_and_legal_hold():
     assert "Idempotency-Key" in [p["name"] for p in erase["parameters"]]
     assert {"200", "403", "409", "422"} <= set(erase["responses"])
     assert {"get", "put", "delete"} <= set(schema["paths"]["/api/v1/contacts/{id}/legal-hold/"])
+
+
+@pytest.mark.parametrize("n", [1, 6])
+def test_export_and_legal_hold_queries_do_not_grow_with_the_records(rep, n, django_assert_num_queries):
+    from activities.tests.factories import ActivityFactory
+
+    person = ContactFactory(owner=rep, first_name="Ada", last_name="Conta", email="ada@example.org")
+    for i in range(n):
+        note_create(user=rep, record=person, body=f"Nota {i}")
+        ActivityFactory(contact=person, owner=rep)
+    client = api(rep)
+    client.get(f"/api/v1/contacts/{person.pk}/legal-hold/")  # warm the user's caches
+    with django_assert_num_queries(2):  # the contact, its hold
+        assert client.get(f"/api/v1/contacts/{person.pk}/legal-hold/").status_code == 200
+    with django_assert_num_queries(14):  # the contact, then one query for each of the 13 kinds a contact has
+        assert client.get(f"/api/v1/contacts/{person.pk}/export/").status_code == 200
