@@ -1,4 +1,5 @@
-"""Every duplicate rule, on every entry path: form, quick add, API, import."""
+"""Every duplicate rule, on every entry path: form, quick add, API, import (the web form's are in
+webforms/tests/test_services.py)."""
 
 import pytest
 from rest_framework.test import APIClient
