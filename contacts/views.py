@@ -10,7 +10,7 @@ from accounts.permissions import can_edit
 from core.exports import MONEY, Column
 from core.views import archive_toggle, form_page, list_page, lookup_response, paginate, purge_page
 from customfields.exports import custom_export_columns
-from dedupe.forms import create_unless_duplicate
+from dedupe.forms import create_unless_duplicate, tax_id_taken_links
 from opportunities.selectors import opportunity_list
 
 from . import selectors, services
@@ -103,7 +103,7 @@ def organization_detail(request, pk):
 def organization_create(request):
     return form_page(
         request,
-        form=OrganizationForm(request.POST or None, user=request.user),
+        form=tax_id_taken_links(request, OrganizationForm(request.POST or None, user=request.user)),
         save=lambda form: create_unless_duplicate(
             request,
             form,

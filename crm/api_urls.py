@@ -17,7 +17,7 @@ from mail.api.views import EmailThreadViewSet, EmailViewSet
 from notes.api.views import NoteViewSet
 from opportunities.api.views import OpportunityLineViewSet, OpportunityViewSet
 from pipeline.api.views import LostReasonViewSet, PipelineViewSet, StageViewSet
-from privacy.api.views import ContactConsentView
+from privacy.api.views import ContactConsentView, ContactEraseView, ContactExportView, ContactLegalHoldView
 from products.api.views import ProductViewSet
 from quotes.api.views import QuoteLineViewSet, QuoteViewSet
 from savedviews.api.views import SavedViewViewSet
@@ -63,5 +63,8 @@ urlpatterns = [
     path("merges/", MergeView.as_view(), name="merge"),
     path("duplicates/", DuplicateListView.as_view(), name="duplicates"),
     path("contacts/<int:pk>/consents/", ContactConsentView.as_view(), name="contact-consents"),
+    path("contacts/<int:pk>/export/", ContactExportView.as_view(), name="contact-export"),
+    path("contacts/<int:pk>/erase/", ContactEraseView.as_view(), name="contact-erase"),
+    path("contacts/<int:pk>/legal-hold/", ContactLegalHoldView.as_view(), name="contact-legal-hold"),
     path("", include(router.urls)),
 ]

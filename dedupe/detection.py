@@ -18,12 +18,14 @@ import unicodedata
 from dataclasses import dataclass
 
 import phonenumbers
-from django.db.models import F, Q, Value
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Replace
+from django.db.models.lookups import Contains
 from django.utils.translation import gettext_lazy as _
 from stdnum.it import codicefiscale, iva
 
 from contacts.models import Contact, Organization
+from search.text import SearchNorm
 
 LIMIT = 10
 DEFAULT_REGION = "IT"
@@ -170,7 +172,8 @@ def _phone_filter(e164s: set[str]) -> Q:
 def _word_filter(field: str, key: str) -> Q:
     """A cheap prefilter for a normalised-name match: the record's name contains the key's longest word."""
     words = sorted(key.split(), key=len, reverse=True)
-    return Q(**{f"{field}__icontains": words[0]}) if words else Q(pk__in=[])
+    # Compared without accents or case ("Caffè" holds "caffe"), as the global search does.
+    return Q(Contains(SearchNorm(F(field)), words[0])) if words else Q(pk__in=[])
 
 
 def _dedupe(found: list[Candidate], exclude_pk) -> list[Candidate]:
@@ -265,6 +268,22 @@ def contact_candidates(*, user, data: dict, exclude_pk=None) -> list[Candidate]:
             :LIMIT
         ]
     return _dedupe(found, exclude_pk)
+
+
+def organizations_named(name: str, queryset=None) -> list[Organization]:
+    """Organizations of ``queryset`` (every organization by default) whose normalised name is
+    ``name``'s, in one query: for the entry paths with nobody to ask (a web form), which reuse the
+    company instead of offering candidates. The same name in another case first, then active ones."""
+    key = name_key(name)
+    if not key:
+        return []
+    exact = Q(name__iexact=name.strip())
+    rows = (
+        (Organization.objects.all() if queryset is None else queryset)
+        .filter(exact | _word_filter("name", key))
+        .order_by(Case(When(exact, then=Value(0)), default=Value(1)), "archived_at", "pk")
+    )
+    return [o for o in rows[: LIMIT * 5] if name_key(o.name) == key]
 
 
 def candidates_for(kind: str, *, user, data: dict, exclude_pk=None) -> list[Candidate]:

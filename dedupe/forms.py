@@ -21,3 +21,14 @@ def create_unless_duplicate(request, form, kind: str, create):
                 _("This is possibly the same as a record you already have: open it, or confirm to create anyway.")
             )
     return create()
+
+
+def tax_id_taken_links(request, form):
+    """A VAT number or fiscal code another organization already has is refused by the form itself
+    (it is unique), before the duplicate check runs: show that organization with its link as well,
+    as "possibly the same as …" does. Returns ``form``."""
+    if request.method == "POST" and not form.is_valid() and {"vat_number", "fiscal_code"} & set(form.errors):
+        data = {name: form.data.get(name, "") for name in ("vat_number", "fiscal_code")}
+        found = candidates_for("organization", user=request.user, data=data)
+        form.duplicates = [c for c in found if c.reason == "tax_id"]
+    return form

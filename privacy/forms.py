@@ -25,3 +25,11 @@ class RetentionForm(StyledFormMixin, forms.Form):
         max_value=36500,
         help_text=_("0 turns the review off."),
     )
+
+
+class LegalHoldForm(StyledFormMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        help_text=_("Why the data must be kept, e.g. the dispute or the audit."),
+    )

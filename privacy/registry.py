@@ -13,6 +13,7 @@ app's ``AppConfig.ready()``::
         organization_field="organization",   # FK to contacts.Organization (or None)
         personal_text_fields=("body",),      # text scrubbed of the person's name/e-mail/phone
         erase=None,                          # optional callable(queryset, terms) for files & co.
+        purpose=_("Remembering what was agreed"),  # why it is kept (the processing register)
     ))
 
 Rows with no foreign key to the person (the audit trail's old values, the outbox's and the
@@ -42,6 +43,11 @@ class RelatedKind:
     # Called by erasure with (queryset of this kind's rows for the person, terms) after the text
     # scrub, e.g. to blank files. Must not delete rows that reports count.
     erase: Callable | None = None
+    # Why the CRM keeps this kind of record (the processing register shows it).
+    purpose: str = ""
+    # How merge moves rows that no plain FK holds (a many-to-many link such as an e-mail's
+    # contacts): callable(target, from_ids, survivor) -> rows moved.
+    mover: Callable | None = None
 
     @property
     def model_class(self) -> type[models.Model]:
@@ -61,8 +67,12 @@ class RelatedKind:
 
     def move(self, target: str, from_ids: list[int], survivor) -> int:
         """Point every row of the merged records at the survivor; the number of rows moved."""
+        if not self.movable:
+            return 0
+        if self.mover is not None:
+            return self.mover(target, from_ids, survivor)
         field = self.field_for(target)
-        if field is None or not self.movable or self.rows is not None:
+        if field is None:
             return 0
         return self.model_class._base_manager.filter(**{f"{field}__in": from_ids}).update(**{field: survivor})
 

@@ -5,12 +5,12 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from accounts.permissions import can_edit, can_purge, sees_everything
+from accounts.permissions import ChangeNotAllowed, can_edit, can_purge, sees_everything
 from contacts.models import Contact
-from core.exceptions import DomainError
+from core.exceptions import DomainError, ValidationError
 
 from . import selectors, services
-from .forms import ConsentForm, RetentionForm
+from .forms import ConsentForm, LegalHoldForm, RetentionForm
 from .models import LegalHold, PrivacySettings, RetentionReview
 from .registry import related_kinds
 
@@ -72,6 +72,34 @@ def contact_erase(request, pk):
 
 
 @login_required
+def legal_hold(request, pk):
+    """Set (with a reason) or lift the legal hold that stops a contact's erasure: administrators
+    and the managers who may change the contact. Others who may change it are told no (403)."""
+    contact = _contact(request.user, pk)
+    if not can_edit(request.user, contact):
+        raise Http404
+    if not services.may_hold(request.user, contact):
+        raise PermissionDenied
+    held = LegalHold.objects.filter(contact=contact).select_related("set_by").first()
+    form = LegalHoldForm(request.POST or None, initial={"reason": held.reason if held else ""})
+    if request.method == "POST":
+        try:
+            if request.POST.get("lift"):
+                services.legal_hold_lift(user=request.user, contact=contact)
+                messages.success(request, _("Legal hold lifted: the data can be erased again."))
+                return redirect(contact)
+            if form.is_valid():
+                services.legal_hold_set(user=request.user, contact=contact, reason=form.cleaned_data["reason"])
+                messages.success(request, _("Legal hold set: the data cannot be erased until it is lifted."))
+                return redirect(contact)
+        except ChangeNotAllowed as exc:
+            raise PermissionDenied(exc.message) from None
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return render(request, "privacy/legal_hold.html", {"contact": contact, "form": form, "held": held})
+
+
+@login_required
 def processing_register(request):
     """What personal data the CRM holds, where and why (administrators)."""
     if not sees_everything(request.user):
@@ -90,6 +118,7 @@ def processing_register(request):
                 "name": kind.name,
                 "label": model._meta.verbose_name_plural,
                 "table": model._meta.db_table,
+                "purpose": kind.purpose,
                 "fields": [
                     f.verbose_name
                     for f in model._meta.concrete_fields
@@ -113,5 +142,6 @@ def processing_register(request):
             "settings": settings,
             "reviews": reviews,
             "review_count": RetentionReview.objects.count(),
+            "holds": LegalHold.objects.select_related("contact", "set_by").order_by("-set_at")[:100],
         },
     )

@@ -1165,6 +1165,21 @@ ROUTES = [
     R("privacy:contact_export", "GET", "view", args=_contact),
     R("privacy:contact_erase", "POST", "purge", ok=302, args=_contact, data=lambda w: {"confirm": "1"}),
     R("api:contact-consents", "GET", "api_view", args=_contact),
+    # legal hold: administrators and the managers who may change the contact (as restoring)
+    R("privacy:legal_hold", "GET", "restore", args=_contact),
+    R("privacy:legal_hold", "POST", "restore", ok=302, args=_contact, data=lambda w: {"reason": "Contenzioso"}),
+    R("api:contact-legal-hold", "GET", "api_view", args=_contact),
+    R(
+        "api:contact-legal-hold",
+        "PUT",
+        "api_restore",
+        json=True,
+        args=_contact,
+        data=lambda w: {"reason": "Contenzioso"},
+    ),
+    R("api:contact-legal-hold", "DELETE", "api_restore", ok=204, args=_contact),
+    R("api:contact-export", "GET", "api_view", args=_contact),
+    R("api:contact-erase", "POST", "api_purge", json=True, args=_contact, data=lambda w: {}),
     # --- e-mail (mailboxes are their owner's; templates are managed by admins; an e-mail is seen
     # with the deal it is linked to)
     R("mail:mailbox_list", "GET", "login"),

@@ -188,7 +188,11 @@ def _lead_create(submission: Submission) -> Submission:
     company = _name_key(fields.get("company", ""))
     vat = vat_number_canonical(fields.get("vat_number", ""))
     # Locked by the same keys the match uses: "Ferri S.r.l." and "FERRI SRL" wait for each other.
-    org_key = f"webforms:org:vat:{tax_id_key(vat)}" if vat else f"webforms:org:name:{org_name_key(company)}"
+    org_key = (
+        f"webforms:org:vat:{tax_id_key(vat)}"
+        if vat
+        else f"webforms:org:name:{org_name_key(company) or company.casefold()}"
+    )
     _lock(f"webforms:contact:{email}", *([org_key] if (vat or company) else []))
 
     owner = assignee_pick(webform)

@@ -1,4 +1,5 @@
-"""Every duplicate rule, on every entry path: form, quick add, API, import."""
+"""Every duplicate rule, on every entry path: form, quick add, API, import (the web form's are in
+webforms/tests/test_services.py)."""
 
 import pytest
 from rest_framework.test import APIClient
@@ -209,3 +210,97 @@ def test_import_creates_and_flags_possible_duplicates(rep):
     assert outcome.action == "created"
     assert any(f"#{existing.pk}" in note for note in outcome.notes)
     assert Contact.objects.count() == 2
+
+
+# ---- Every rule on every entry path: the ones the tests above leave out --------------------------
+
+
+def test_the_organization_form_catches_the_same_vat_number_with_the_it_prefix(client, rep):
+    vat = valid_partita_iva(42)
+    existing = OrganizationFactory(name="Ditta Vecchia", vat_number=vat, owner=rep)
+    client.force_login(rep)
+    data = {"name": "Ditta Nuova", "country": "Italia", "owner": rep.pk, "vat_number": f"IT {vat}"}
+    response = client.post("/organizations/new/", data)
+    html = response.content.decode()
+    assert response.status_code == 200 and existing.get_absolute_url() in html
+    assert Organization.objects.count() == 1
+
+
+def test_the_contact_form_catches_the_same_phone_and_the_same_name_in_the_organization(client, rep):
+    org = OrganizationFactory(owner=rep)
+    by_phone = ContactFactory(phone="+39 02 1234 5678", email="", owner=rep, organization=None)
+    by_name = ContactFactory(first_name="Lucia", last_name="Ferri", email="", phone="", organization=org, owner=rep)
+    client.force_login(rep)
+    html = client.post(
+        "/contacts/new/", {"first_name": "Pia", "last_name": "Neri", "phone": "02-12345678", "owner": rep.pk}
+    ).content.decode()
+    assert 'data-testid="possible-duplicates"' in html and by_phone.get_absolute_url() in html
+    html = client.post(
+        "/contacts/new/", {"first_name": "LUCIA", "last_name": "ferri", "organization": org.pk, "owner": rep.pk}
+    ).content.decode()
+    assert 'data-testid="possible-duplicates"' in html and by_name.get_absolute_url() in html
+    assert Contact.objects.count() == 2
+
+
+def test_the_board_quick_add_reuses_the_organization_written_another_way(client, rep, stages):
+    from django.urls import reverse
+
+    from opportunities.models import Opportunity
+
+    org = OrganizationFactory(name="Caffè Nero S.a.s.", owner=rep)
+    client.force_login(rep)
+    response = client.post(
+        reverse("pipeline:quick_add"),
+        {"stage": stages["New"].pk, "name": "Macchine", "organization": "CAFFE' NERO SAS"},
+    )
+    assert response.status_code == 302
+    assert Opportunity.objects.get(name="Macchine").organization == org
+    assert Organization.objects.count() == 1
+
+
+def test_the_api_409_for_the_same_email_the_same_vat_and_the_same_name_in_the_organization(rep):
+    vat = valid_partita_iva(77)
+    org = OrganizationFactory(name="Verdi S.p.A.", vat_number=vat, owner=rep)
+    anna = ContactFactory(email="anna@example.com", phone="", owner=rep, organization=None)
+    luca = ContactFactory(first_name="Luca", last_name="Bassi", email="", phone="", organization=org, owner=rep)
+    for path, body, existing, reason in [
+        ("/api/v1/contacts/", {"first_name": "A", "email": "ANNA@Example.com"}, anna, "email"),
+        (
+            "/api/v1/contacts/",
+            {"first_name": "luca", "last_name": "BASSI", "organization": org.pk},
+            luca,
+            "name_in_organization",
+        ),
+        ("/api/v1/organizations/", {"name": "Altro nome", "vat_number": f"IT{vat}"}, org, "tax_id"),
+    ]:
+        response = api(rep).post(path, body, format="json")
+        assert response.status_code == 409, (reason, response.content)
+        [candidate] = response.json()["error"]["candidates"]
+        assert (candidate["id"], candidate["reason"]) == (existing.pk, reason)
+    assert (Contact.objects.count(), Organization.objects.count()) == (2, 1)
+    response = api(rep).post(
+        "/api/v1/contacts/?allow_duplicate=true", {"first_name": "A", "email": "ANNA@Example.com"}, format="json"
+    )
+    assert response.status_code == 201 and Contact.objects.count() == 3
+
+
+def test_the_import_flags_an_organization_by_its_normalised_name_and_a_contact_by_email(rep):
+    org = OrganizationFactory(name="Rossi & Figli S.r.l.", owner=rep)
+    anna = ContactFactory(email="anna@example.com", owner=rep, organization=None)
+    result = import_rows(
+        kind=ImportKind.ORGANIZATION,
+        table=Table(["Ragione sociale"], [{"Ragione sociale": "ROSSI E FIGLI SRL"}]),
+        mapping={"name": "Ragione sociale"},
+        user=rep,
+    )
+    [outcome] = result.outcomes
+    assert any(f"#{org.pk}" in note for note in outcome.notes), outcome
+    result = import_rows(
+        kind=ImportKind.CONTACT,
+        table=Table(["Nome", "Email"], [{"Nome": "Annina", "Email": "Anna@Example.com"}]),
+        mapping={"first_name": "Nome", "email": "Email"},
+        user=rep,
+    )
+    [outcome] = result.outcomes
+    assert outcome.action != "rejected"
+    assert outcome.action == "updated" or any(f"#{anna.pk}" in note for note in outcome.notes), outcome

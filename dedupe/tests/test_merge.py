@@ -14,6 +14,7 @@ from documents.services import document_upload
 from opportunities.models import Opportunity
 from opportunities.tests.factories import OpportunityFactory
 from quotes.tests.factories import QuoteFactory
+from webforms.models import Submission
 
 pytestmark = pytest.mark.django_db
 
@@ -97,6 +98,52 @@ def test_merging_contacts_moves_deals_quotes_activities_documents(rep, settings,
         0,
         0,
     )
+
+
+def test_merging_moves_notes_emails_web_form_submissions_and_consents(rep, webform_owner):
+    from mail.services import email_import
+    from mail.tests.messages import raw_message
+    from notes.services import note_create
+    from privacy.services import consent_record
+    from webforms.services import Visit, submission_receive
+
+    org = OrganizationFactory(owner=rep, email="info@rossi.example")
+    other_org = OrganizationFactory(owner=rep, name="Rossi (doppione)")
+    keep = ContactFactory(organization=org, owner=rep, email="anna@example.com")
+    dup = ContactFactory(organization=other_org, owner=rep, email="anna.rossi@example.com")
+    note_create(user=rep, record=dup, body="Richiamare")
+    note_create(user=rep, record=other_org, body="Sede a Milano")
+    email_import(raw=raw_message(sender="anna.rossi@example.com", to="vendite@example.com"))
+    # one e-mail to both addresses: linked to both contacts, it must stay linked to the survivor once
+    email_import(raw=raw_message(sender="vendite@example.com", to="anna@example.com, anna.rossi@example.com"))
+    submission_receive(webform=webform_owner, fields={"name": "Anna Rossi", "email": dup.email}, visit=Visit())
+    consent_record(contact=dup, purpose="newsletter", given=True)
+
+    def counts(contact):
+        return (
+            contact.feed_notes.count(),
+            contact.emails.count(),
+            Submission.objects.filter(contact=contact).count(),
+            contact.consents.count(),
+        )
+
+    assert counts(keep) == (0, 1, 0, 0) and counts(dup) == (1, 2, 1, 1)
+    event = records_merge(user=rep, kind="contact", survivor_id=keep.pk, merged_ids=[dup.pk])
+    assert counts(keep) == (1, 2, 1, 1) and counts(dup) == (0, 0, 0, 0)
+    assert event.moved["notes"] == 1 and event.moved["emails"] == 2 and event.moved["web_form_submissions"] == 1
+
+    before = (other_org.feed_notes.count() + org.feed_notes.count(), other_org.emails.count())
+    assert before[1] >= 1
+    records_merge(user=rep, kind="organization", survivor_id=org.pk, merged_ids=[other_org.pk])
+    assert (org.feed_notes.count(), other_org.feed_notes.count()) == (before[0], 0)
+    assert other_org.emails.count() == 0 and org.emails.count() >= before[1]
+
+
+@pytest.fixture
+def webform_owner(rep, pipeline):
+    from webforms.tests.factories import WebFormFactory
+
+    return WebFormFactory(owner=rep, assignee=rep)
 
 
 def test_only_a_user_who_may_change_all_of_them_merges(rep, other_rep):

@@ -1,5 +1,6 @@
 """Consent, export, erasure (a scan of every table and file), retention and the register."""
 
+import csv
 import datetime
 import io
 import json
@@ -21,17 +22,27 @@ from contacts.models import Contact
 from contacts.tests.factories import ContactFactory, OrganizationFactory
 from documents.services import document_upload
 from imports.services import import_job_create
+from mail.models import EmailAttachment, EmailMessage
+from mail.services import email_import
+from mail.tests.messages import raw_message
+from notes.models import Note
+from notes.services import note_create
+from notifications.services import notify
 from opportunities.models import Opportunity
 from opportunities.services import opportunity_update
 from opportunities.tests.factories import OpportunityFactory
 from privacy.models import Consent, ErasureLog, LegalHold, PrivacySettings, RetentionReview
 from privacy.services import ErasureRefused, consent_record, contact_erase, contact_export, retention_review_refresh
 from quotes.tests.factories import QuoteFactory
+from webforms.models import Submission
+from webforms.services import Visit, submission_receive
+from webforms.tests.factories import WebFormFactory
 
 pytestmark = pytest.mark.django_db
 
 NAME, SURNAME, EMAIL, PHONE = "Zebulon", "Quackenbush", "zebulon.q@example.org", "+39 02 8765 4321"
 TRACES = [NAME, SURNAME, EMAIL, "8765 4321", "87654321"]
+VISITOR_IP, VISITOR_BROWSER = "203.0.113.77", "Mozilla/5.0 (X11; Linux) Firefox/133.0"
 
 
 def api(user) -> APIClient:
@@ -76,8 +87,8 @@ def _person(owner, media):
         file=SimpleUploadedFile("verbale.txt", f"presente {NAME} {SURNAME}, tel {PHONE}".encode()),
         opportunity=deal,
     )
-    csv = f"Nome,Cognome,Email\n{NAME},{SURNAME},{EMAIL}\nAltro,Cliente,a@b.it\n".encode()
-    import_job_create(user=owner, kind="contact", file=SimpleUploadedFile("contatti.csv", csv))
+    rows = f"Nome,Cognome,Email\n{NAME},{SURNAME},{EMAIL}\nAltro,Cliente,a@b.it\n".encode()
+    import_job_create(user=owner, kind="contact", file=SimpleUploadedFile("contatti.csv", rows))
     consent_record(
         contact=person,
         purpose="marketing e-mail",
@@ -86,6 +97,27 @@ def _person(owner, media):
         text="Acconsento",
         source="Modulo sito",
     )
+    # An e-mail from them with an attachment (stored as a document of the contact), a note on
+    # them, a note on the organization that names them, a web-form submission and the bell.
+    email_import(
+        raw=raw_message(
+            sender=f"{NAME} {SURNAME} <{EMAIL}>",
+            to="vendite@example.com",
+            subject=f"Richiesta preventivo {SURNAME}",
+            body=f"Buongiorno, sono {NAME}.\nMi richiamate al {PHONE}?\n{NAME}",
+            html=f"<p>Buongiorno, sono <b>{NAME}</b> ({EMAIL})</p>",
+            attachments=[(f"ordine_{SURNAME}.txt", f"Ordine firmato da {NAME} {SURNAME}".encode(), "text", "plain")],
+        )
+    )
+    note_create(user=owner, record=person, body=f"{NAME} preferisce essere chiamato dopo le 15 ({PHONE})")
+    note_create(user=owner, record=org, body=f"Referente: {NAME} {SURNAME}, scrivere a {EMAIL}")
+    webform = WebFormFactory(owner=owner, assignee=owner)
+    submission_receive(
+        webform=webform,
+        fields={"name": f"{NAME} {SURNAME}", "email": EMAIL, "phone": PHONE, "message": f"Sono {NAME}, richiamatemi"},
+        visit=Visit(ip=VISITOR_IP, user_agent=VISITOR_BROWSER, page_url=f"https://example.com/?ref={SURNAME}"),
+    )
+    assert notify(owner, "web_lead", text=f"Nuovo contatto: {NAME} {SURNAME}", record=deal) is not None
     from integrations.models import WebhookDelivery, WebhookSubscription
 
     sub = WebhookSubscription.objects.create(
@@ -134,10 +166,16 @@ def _totals():
     return Opportunity.objects.aggregate(n=Count("id"), amount=Sum("amount"))
 
 
-def test_after_erasing_no_table_and_no_file_holds_the_name_email_or_phone(crm_admin, settings, tmp_path):
+def test_after_erasing_no_table_and_no_file_holds_the_name_email_or_phone(crm_admin, pipeline, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     person, org, deal = _person(crm_admin, tmp_path)
-    assert _traces() and _file_traces(tmp_path)  # the scan finds them before
+    found = "\n".join(_traces())
+    for table in ("mail.EmailMessage.text_body", "mail.EmailAttachment.filename", "notes.Note.body"):
+        assert table in found  # the scan finds them before
+    assert "webforms.Submission.data" in found and "notifications.Notification.text" in found
+    assert _file_traces(tmp_path)
+    submission = Submission.objects.get(contact=person)
+    assert submission.ip == VISITOR_IP
     before = _totals()
 
     log = contact_erase(user=crm_admin, contact=person)
@@ -147,7 +185,15 @@ def test_after_erasing_no_table_and_no_file_holds_the_name_email_or_phone(crm_ad
     assert _file_traces(tmp_path) == []
     assert _totals() == before
     person.refresh_from_db()
-    assert person.full_name == "[erased]" and person.opportunities.count() == 2
+    assert person.full_name == "[erased]" and person.opportunities.count() == 3
+    # what only the person's own records held, beyond their name, e-mail and phone
+    submission.refresh_from_db()
+    assert submission.ip is None and submission.user_agent == "" and submission.data["name"] == "[erased]"
+    assert submission.data["message"] == "[erased]"
+    assert EmailMessage.objects.filter(contacts=person).count() == 1  # kept, scrubbed
+    assert Note.objects.filter(contact=person).count() == 1
+    attachment = EmailAttachment.objects.get()
+    assert attachment.document.file.read() == b"[erased]\n"
     assert Contact.objects.get(email="a@b.it").full_name == "Altro Cliente"  # others untouched
     logged = json.dumps({"replaced": log.replaced, "files": log.files})
     assert all(t.lower() not in logged.lower() for t in TRACES)
@@ -179,28 +225,37 @@ def test_the_erase_page_erases_after_confirmation(client, crm_admin):
     assert person.full_name == "[erased]"
 
 
-def test_the_export_holds_every_related_record_counted(rep, settings, tmp_path, client):
+def test_the_export_holds_every_related_record_counted(rep, pipeline, settings, tmp_path, client):
     settings.MEDIA_ROOT = tmp_path
     person, org, deal = _person(rep, tmp_path)
     data, counts = contact_export(user=rep, contact=person)
     archive = zipfile.ZipFile(io.BytesIO(data))
     names = set(archive.namelist())
     expected = {
-        "deals": 2,
+        "deals": 3,  # two, and the web form's
         "quotes": 1,
         "activities": 1,
-        "documents": 1,
+        "documents": 2,  # the CV and the e-mail's attachment
         "consents": 1,
+        "emails": 1,
+        "email_attachments": 1,
+        "notes": 2,  # on them, and on their organization naming them
+        "web_form_submissions": 1,
+        "notifications": 1,
         "deal_history": Opportunity.objects.get(pk=deal.pk).field_changes.count() + 0,
     }
     for kind, n in expected.items():
         assert counts[kind] == n, kind
         assert len(json.loads(archive.read(f"{kind}.json"))) == n
-        assert archive.read(f"{kind}.csv").decode().count("\n") == (n + 1 if n else 0)
+        assert len(list(csv.reader(io.StringIO(archive.read(f"{kind}.csv").decode())))) == (n + 1 if n else 0)
         assert f"{kind}.json" in names
     contact = json.loads(archive.read("contact.json"))
     assert contact["email"] == EMAIL and contact["organization_name"] == org.name
     assert any(n.startswith("files/documents/") for n in names)
+    [email] = json.loads(archive.read("emails.json"))
+    assert email["from_address"] == EMAIL and NAME in email["text_body"]
+    [submission] = json.loads(archive.read("web_form_submissions.json"))
+    assert submission["ip"] == VISITOR_IP and submission["user_agent"] == VISITOR_BROWSER
     assert json.loads(archive.read("manifest.json"))["rows"] == counts
     client.force_login(rep)
     response = client.get(f"/privacy/contacts/{person.pk}/export/")
@@ -264,11 +319,45 @@ def test_retention_lists_contacts_with_no_activity_and_deletes_nothing(rep):
     assert retention_review_list() == 1
 
 
+def test_a_recent_email_note_or_web_form_submission_counts_as_activity(rep, pipeline):
+    """The newer apps keep a contact alive too: only the one with nothing recent is listed."""
+    settings = PrivacySettings.current()
+    settings.retention_days = 30
+    settings.save()
+    people = {k: ContactFactory(owner=rep, email=f"{k}@example.org") for k in ("mail", "note", "form", "idle")}
+    email_import(raw=raw_message(sender="mail@example.org", to="vendite@example.com"))
+    note_create(user=rep, record=people["note"], body="Sentito ieri")
+    submission_receive(
+        webform=WebFormFactory(owner=rep, assignee=rep),
+        fields={"name": "F", "email": "form@example.org"},
+        visit=Visit(),
+    )
+    long_ago = timezone.now() - datetime.timedelta(days=90)
+    Contact.objects.filter(pk__in=[p.pk for p in people.values()]).update(updated_at=long_ago)
+    Opportunity.objects.filter(contact=people["form"]).update(updated_at=long_ago)
+
+    assert retention_review_refresh() == 1
+    assert RetentionReview.objects.get().contact == people["idle"]
+
+
 def test_the_processing_register_is_for_administrators(client, rep, crm_admin):
     client.force_login(rep)
     assert client.get("/privacy/register/").status_code == 403
     client.force_login(crm_admin)
     html = client.get("/privacy/register/").content.decode()
     assert 'data-testid="register-kinds"' in html and "opportunities_opportunity" in html
+    for table in ("mail_emailmessage", "mail_emailattachment", "notes_note", "webforms_submission"):
+        assert table in html  # the newer apps are in the register, with why
+    assert "Answering requests sent through the website" in html
     assert client.post("/privacy/register/", {"retention_days": "365"}).status_code == 302
     assert PrivacySettings.current().retention_days == 365
+    idle = ContactFactory(owner=rep, first_name="Dormiente", last_name="Da Rivedere")
+    Contact.objects.filter(pk=idle.pk).update(updated_at=timezone.now() - datetime.timedelta(days=400))
+    retention_review_refresh()
+    held = ContactFactory(owner=rep, first_name="Trattenuto")
+    LegalHold.objects.create(contact=held, reason="Verifica fiscale 2026", set_by=crm_admin)
+    html = client.get("/privacy/register/").content.decode()
+    reviews = html[html.index('data-testid="retention-reviews"') :]
+    assert "Dormiente Da Rivedere" in reviews and idle.get_absolute_url() in reviews
+    holds = html[html.index('data-testid="legal-holds"') :]
+    assert "Verifica fiscale 2026" in holds and f"/privacy/contacts/{held.pk}/legal-hold/" in holds

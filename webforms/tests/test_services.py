@@ -198,3 +198,14 @@ def test_invalid_vat_number_leaves_nothing_half_created(webform):
     with pytest.raises(ValidationError):
         receive(webform, {**FIELDS, "vat_number": "12345678901"})
     assert not Submission.objects.exists() and not Contact.objects.exists() and not Organization.objects.exists()
+
+
+def test_organization_written_another_way_is_the_same_company(webform):
+    """Duplicates are caught on the web form too: "ROSSI S.R.L." is the "Rossi Srl" already known
+    (case, punctuation and legal form ignored, as dedupe's rules say)."""
+    existing = OrganizationFactory(name="Rossi Srl")
+    submission = receive(webform, {**FIELDS, "company": "ROSSI S.R.L."})
+    assert submission.organization == existing
+    assert Organization.objects.count() == 1
+    other = receive(webform, {**FIELDS, "email": "luca@example.com", "company": "Bianchi & Figli S.p.A."})
+    assert other.organization.name == "Bianchi & Figli S.p.A." and Organization.objects.count() == 2
