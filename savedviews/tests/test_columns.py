@@ -100,3 +100,21 @@ def test_the_board_menu_has_no_column_chooser(client, manager):
     client.force_login(manager)
     menu = client.get(reverse("savedviews:menu"), {"path": "/pipeline/", "query": ""})
     assert b"saved-view-form" in menu.content and b"columns-form" not in menu.content
+
+
+def test_the_api_reads_a_views_columns_sort_and_page_size(rep, pipeline):
+    from rest_framework.test import APIClient
+
+    OpportunityFactory(owner=rep, name="Alfa grande", amount=5000)
+    OpportunityFactory(owner=rep, name="Beta piccola", amount=10)
+    view = saved_view_create(
+        user=rep, name="Grandi", path="/opportunities/", query="q=a&ordering=-amount&per_page=1&columns=stage"
+    )
+    api = APIClient()
+    api.force_authenticate(rep)
+    body = api.get(f"/api/v1/saved-views/{view.pk}/").json()
+    assert (body["columns"], body["sort"], body["page_size"]) == (["stage"], "-amount", 1)
+    assert body["url"] == view.get_absolute_url()
+    # The view's query string is accepted as it is by the matching API list.
+    rows = api.get(f"/api/v1/opportunities/?{body['query']}").json()["results"]
+    assert [r["name"] for r in rows][0] == "Alfa grande"
