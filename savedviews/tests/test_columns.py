@@ -118,3 +118,20 @@ def test_the_api_reads_a_views_columns_sort_and_page_size(rep, pipeline):
     # The view's query string is accepted as it is by the matching API list.
     rows = api.get(f"/api/v1/opportunities/?{body['query']}").json()["results"]
     assert [r["name"] for r in rows][0] == "Alfa grande"
+
+
+def test_a_cell_edited_in_place_redraws_its_row_with_the_lists_columns(client, rep, stages):
+    from decimal import Decimal
+
+    settore()
+    deal = OpportunityFactory(owner=rep, stage=stages["New"], amount=Decimal("10.00"), custom_fields={"settore": "pa"})
+    client.force_login(rep)
+    response = client.post(
+        reverse("opportunities:field_edit", args=[deal.pk, "amount"]),
+        {"amount": "99", "currency": "EUR", "version": deal.version, "row": "1"},
+        HTTP_ACCEPT="application/json",
+        HTTP_REFERER="http://testserver/opportunities/?columns=amount&columns=cf_settore",
+    )
+    row = response.json()["row"]
+    assert "€99.00" in row and "Public sector" in row
+    assert 'data-inline-field="owner"' not in row and row.count("<td") == 4  # check box, name, amount, sector
