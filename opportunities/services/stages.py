@@ -24,7 +24,9 @@ Every caller — the opportunity form and ``opportunity_update`` (API ``PATCH`` 
 ``move/``, imports, the data-set loader, quotes and tasks — goes through :func:`stage_change_apply`
 (via :func:`opportunity_move_stage` or ``opportunity_update``), which checks the caller may change
 the deal (it is locked by :func:`~opportunities.services.access.opportunity_lock`) and raises domain
-errors that each face translates. ``pipeline/`` holds only the configuration (pipelines, stages,
+errors that each face translates. Bulk actions move many deals at once with
+:func:`opportunities_move_stage_bulk`, the same checks and policy set-based (one lock, one UPDATE,
+the history rows and events inserted in bulk). ``pipeline/`` holds only the configuration (pipelines, stages,
 lost reasons); the board's pages call these services like every other face.
 """
 
