@@ -2,6 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench python -m bench.bulk_move --deals 10000
     DATABASE_URL=… python -m bench.bulk_move --deals 10000 --worker   # through a running Celery worker
+    DATABASE_URL=… python -m bench.bulk_move --deals 10000 --open-deals 20000   # a smaller data set
 
 It uses the data set ``bench.run`` generated (or generates 100,000 deals if the database has none),
 creates one bulk job as ``bench-admin`` over N open deals of the default pipeline that are not in
@@ -77,6 +78,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--deals", type=int, default=10_000)
     parser.add_argument("--worker", action="store_true", help="queue the job for a running Celery worker")
+    parser.add_argument(
+        "--open-deals",
+        type=int,
+        default=None,
+        help="open deals to generate when the database has too few (default: twice --deals, at least 100,000)",
+    )
     args = parser.parse_args(argv)
 
     from bench.run import _require_bench_database_url, configure_environment, dataset_ensure
@@ -93,7 +100,7 @@ def main(argv=None):
     from opportunities.models import Opportunity
 
     if not Opportunity.objects.filter(status="open").count() >= args.deals:
-        dataset_ensure(open_deals=max(args.deals * 2, 100_000), closed_deals=0)
+        dataset_ensure(open_deals=args.open_deals or max(args.deals * 2, 100_000), closed_deals=0)
     result = bulk_move(user=User.objects.get(username="bench-admin"), deals=args.deals, worker=args.worker)
     verdict = "within" if result["seconds"] <= TARGET_SECONDS else "OVER"
     print(f"{result['deals']} deals moved in {result['seconds']} s: {verdict} the {TARGET_SECONDS} s target")

@@ -1,9 +1,12 @@
 """Bulk actions: one job per action over many records, each record changed through its own service.
 
 Every record goes through the same service a page or the API would call (``opportunity_update``,
-``opportunity_move_stage``, ``opportunity_archive``, ``organization_update`` …), so each one is
-checked against ``editable_by(user)`` and the stage policy, writes its history row and queues its
-side effects. A record the caller may not change, or that a rule refuses, is counted as refused with
+``opportunity_archive``, ``organization_update`` …), so each one is checked against
+``editable_by(user)``, writes its history row and queues its side effects. Moving deals to a stage
+goes through the stage service's set-based twin of ``opportunity_move_stage``,
+``opportunities_move_stage_bulk`` (same checks, same stage policy, one history row and the same
+events per deal), a chunk of ``STAGE_CHUNK`` deals at a time: one call per deal would take minutes
+for ten thousand deals. A record the caller may not change, or that a rule refuses, is counted as refused with
 the reason; the others go on.
 
 Small jobs (``CRM_BULK_INLINE_LIMIT`` records or fewer) run in the request; bigger ones in the
@@ -38,6 +41,7 @@ from .selectors import bulk_model, bulk_record_ids
 logger = logging.getLogger(__name__)
 
 CHUNK = 200
+STAGE_CHUNK = 1000
 STALE_AFTER = datetime.timedelta(minutes=10)
 REFUSED_EXAMPLES = 50
 # The deal fields "set a field" may set (custom fields will join them).
@@ -170,14 +174,6 @@ def _apply(job: BulkJob, pk: int, user, params: dict, version: int | None) -> bo
     if kind == BulkKind.DEAL:
         if action == BulkAction.OWNER:
             opp = deal_services.opportunity_update(opportunity=pk, user=user, data={"owner": params["owner_user"]})
-        elif action == BulkAction.STAGE:
-            opp = deal_services.opportunity_move_stage(
-                opportunity=pk,
-                stage=params["stage"],
-                user=user,
-                lost_reason=params.get("lost_reason"),
-                lost_note=params.get("lost_note", ""),
-            )
         elif action == BulkAction.FIELD:
             value = _field_value(params["field"], params["value"])
             opp = deal_services.opportunity_update(opportunity=pk, user=user, data={params["field"]: value})
@@ -211,10 +207,42 @@ def _reason(exc: Exception) -> str:
     return _("This record no longer exists.")
 
 
+def _refuse(refusals: dict, examples: list, pk: int, reason: str) -> None:
+    refusals[reason] = refusals.get(reason, 0) + 1
+    if len(examples) < REFUSED_EXAMPLES:
+        examples.append({"id": pk, "reason": reason})
+
+
+def _move_chunk(job: BulkJob, ids: list[int], user) -> tuple[int, int, dict, list]:
+    """Move a chunk of deals with the stage service's set-based move (one lock, one UPDATE, the
+    history rows and events in bulk) instead of one ``opportunity_move_stage`` per deal."""
+    params = job.params
+    refusals, examples = dict(job.refusals), list(job.refused_examples)
+    try:
+        result = deal_services.opportunities_move_stage_bulk(
+            opportunities=ids,
+            stage=params["stage"],
+            user=user,
+            lost_reason=params.get("lost_reason"),
+            lost_note=params.get("lost_note", ""),
+        )
+    except ValidationError as exc:  # the stage or the reason went away since the job was made
+        for pk in ids:
+            _refuse(refusals, examples, pk, _reason(exc))
+        return 0, 0, refusals, examples
+    for pk, reason in result.refused.items():
+        _refuse(refusals, examples, pk, reason)
+    return len(result.moved), len(result.unchanged), refusals, examples
+
+
 def _run_chunk(job: BulkJob, ids: list[int], user) -> None:
     """Apply the action to ``ids`` and commit the counts with the cursor, all in one transaction."""
     model = bulk_model(job.kind)
     with transaction.atomic():
+        if job.kind == BulkKind.DEAL and job.action == BulkAction.STAGE:
+            changed, unchanged, refusals, examples = _move_chunk(job, ids, user)
+            _chunk_commit(job, ids, changed, unchanged, refusals, examples)
+            return
         editable = set(model.objects.editable_by(user).filter(pk__in=ids).values_list("pk", flat=True))
         versions = (
             dict(model.objects.filter(pk__in=ids).values_list("pk", "version")) if job.kind == BulkKind.DEAL else {}
@@ -232,25 +260,27 @@ def _run_chunk(job: BulkJob, ids: list[int], user) -> None:
                 # Each service is atomic (a savepoint here): a refusal rolls back that record alone.
                 done = _apply(job, pk, user, params, versions.get(pk))
             except (ValidationError, ChangeNotAllowed, DomainError, ObjectDoesNotExist) as exc:
-                reason = _reason(exc)
-                refusals[reason] = refusals.get(reason, 0) + 1
-                if len(examples) < REFUSED_EXAMPLES:
-                    examples.append({"id": pk, "reason": reason})
+                _refuse(refusals, examples, pk, _reason(exc))
                 continue
             if done:
                 changed += 1
             else:
                 unchanged += 1
-        refused = len(ids) - changed - unchanged
-        BulkJob.objects.filter(pk=job.pk).update(
-            cursor=job.cursor + len(ids),
-            changed_count=job.changed_count + changed,
-            unchanged_count=job.unchanged_count + unchanged,
-            refused_count=job.refused_count + refused,
-            refusals=refusals,
-            refused_examples=examples,
-            heartbeat_at=timezone.now(),
-        )
+        _chunk_commit(job, ids, changed, unchanged, refusals, examples)
+
+
+def _chunk_commit(job: BulkJob, ids: list[int], changed: int, unchanged: int, refusals: dict, examples: list) -> None:
+    """Write a chunk's counts with the cursor (in the chunk's transaction) and keep ``job`` in step."""
+    refused = len(ids) - changed - unchanged
+    BulkJob.objects.filter(pk=job.pk).update(
+        cursor=job.cursor + len(ids),
+        changed_count=job.changed_count + changed,
+        unchanged_count=job.unchanged_count + unchanged,
+        refused_count=job.refused_count + refused,
+        refusals=refusals,
+        refused_examples=examples,
+        heartbeat_at=timezone.now(),
+    )
     job.cursor += len(ids)
     job.changed_count += changed
     job.unchanged_count += unchanged
@@ -269,8 +299,9 @@ def bulk_job_run(*, job_id: int) -> BulkJob | None:
     try:
         # The reasons of refusals are written in the language of the user who asked.
         with translation.override(getattr(user, "language", "") or settings.LANGUAGE_CODE):
+            size = STAGE_CHUNK if (job.kind, job.action) == (BulkKind.DEAL, BulkAction.STAGE) else CHUNK
             while job.cursor < job.total:
-                _run_chunk(job, job.record_ids[job.cursor : job.cursor + CHUNK], user)
+                _run_chunk(job, job.record_ids[job.cursor : job.cursor + size], user)
     except Exception as exc:  # noqa: BLE001 - the page must say the job stopped, whatever stopped it
         logger.exception("Bulk job %s stopped", job.pk)
         BulkJob.objects.filter(pk=job.pk).update(

@@ -49,12 +49,23 @@ def form_add_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
-def list_page(request, *, selector, filterset_class, template, export_columns=None, export_name="export", count=None):
+def list_page(
+    request,
+    *,
+    selector,
+    filterset_class,
+    template,
+    export_columns=None,
+    export_name="export",
+    count=None,
+    context=None,
+):
     """A filtered, paginated list; ``?archived=1`` lists the archived records instead.
 
     With ``export_columns``, ``?export=csv`` or ``?export=xlsx`` downloads every row the filters
     select (not just the page on screen), in the list's order. ``count(filterset, archived)``, when
     given, returns the number of rows when it is known without counting them (else None).
+    ``context``: more for the template (the columns a saved view shows, say).
     """
     archived = request.GET.get("archived") == "1"
     queryset = selector(user=request.user, include_archived=archived)
@@ -75,6 +86,7 @@ def list_page(request, *, selector, filterset_class, template, export_columns=No
         "exportable": bool(export_columns),
         # An empty list says "nothing yet" or "nothing matches" depending on this.
         "filtered": any(value.strip() for name, value in request.GET.items() if name in filterset.filters),
+        **(context or {}),
     }
     return render(request, template, context)
 

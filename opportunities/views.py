@@ -1,9 +1,10 @@
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -17,6 +18,7 @@ from core.currency import quantize_cents
 from core.exceptions import StaleVersionError
 from core.exports import BASE_AMOUNT_LABEL, MONEY, Column
 from core.views import archive_toggle, form_add_errors, form_page, list_page, purge_page
+from customfields.columns import list_columns
 from customfields.exports import custom_export_columns
 from pipeline.models import LostReason
 
@@ -73,6 +75,7 @@ def opportunity_list(request):
         export_columns=lambda: [*EXPORT_COLUMNS, *custom_export_columns("deal")],
         export_name="deals",
         count=count,
+        context=list_columns("deals", request.GET),
     )
 
 
@@ -265,7 +268,9 @@ def opportunity_field_edit(request, pk, field):
                 deal = selectors.opportunity_list(user=request.user, include_archived=True, with_can_edit=True).get(
                     pk=pk
                 )
-                row = render_to_string("opportunities/_list_row.html", {"deal": deal}, request=request)
+                # The list's columns: those of the page the cell is on (its address has them).
+                columns = list_columns("deals", QueryDict(urlsplit(request.headers.get("referer", "")).query))
+                row = render_to_string("opportunities/_list_row.html", {"deal": deal, **columns}, request=request)
                 return JsonResponse({"ok": True, "message": str(_("Changes saved.")), "row": row})
             return JsonResponse({"ok": True, "message": str(_("Changes saved.")), "fragments": _fragments(request, pk)})
     context = _field_form_context(opp, field, form)

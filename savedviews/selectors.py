@@ -36,7 +36,7 @@ def list_key_of(path: str) -> str | None:
 
 
 def saved_view_url(view: SavedView) -> str:
-    """Where a view opens: its page with its filters, sort and page size, and ``view=<id>``."""
+    """Where a view opens: its page with its filters, sort, page size and columns, and ``view=<id>``."""
     params = QueryDict(view.query, mutable=True)
     for key in NOT_SAVED:
         params.pop(key, None)
@@ -44,5 +44,7 @@ def saved_view_url(view: SavedView) -> str:
         params["ordering"] = view.sort
     if view.page_size and "per_page" not in params:
         params["per_page"] = str(view.page_size)
+    if view.columns and "columns" not in params:
+        params.setlist("columns", list(view.columns))
     params["view"] = str(view.pk)
     return f"{view.path}?{params.urlencode()}"

@@ -46,6 +46,9 @@ def _clean(user, *, name: str, path: str, query: str, columns, sort: str, page_s
             page_size = 0
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValidationError({"page_size": _("Choose from 1 to 200 rows per page.")})
+    if not columns:  # the columns the list was showing (its ``?columns=``), as sort and page size
+        columns = [c for value in params.getlist("columns") for c in value.split(",") if c.strip()]
+    params.pop("columns", None)
     if not isinstance(columns, list) or not all(isinstance(c, str) and len(c) <= 100 for c in columns):
         raise ValidationError({"columns": _("Columns are a list of column names.")})
     return {

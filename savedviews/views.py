@@ -10,10 +10,14 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import ChangeNotAllowed
 from core.exceptions import ValidationError
+from customfields.columns import LIST_COLUMNS, column_choices
 
 from . import selectors, services
 from .handlers import remember_defaults
 from .models import SavedView, Visibility
+
+# The page sizes the column chooser offers (a saved view may keep any from 1 to 200).
+PAGE_SIZES = (10, 25, 50, 100, 200)
 
 
 def _view_or_404(user, pk) -> SavedView:
@@ -57,6 +61,16 @@ def saved_view_menu(request):
         "can_share": services.can_share(request.user),
         "visibilities": Visibility.choices,
     }
+    if list_key in LIST_COLUMNS:  # the columns and page size a list shows (and a view saves)
+        context["column_choices"] = column_choices(list_key, query)
+        context["kept_params"] = [
+            (name, value)
+            for name, values in query.lists()
+            if name not in ("columns", "per_page", "page", "view")
+            for value in values
+        ]
+        context["page_sizes"] = PAGE_SIZES
+        context["per_page"] = query.get("per_page", "")
     return render(request, "savedviews/_menu.html", context)
 
 

@@ -4,6 +4,7 @@
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from accounts.permissions import is_anonymous
@@ -75,4 +76,49 @@ def tags_remove(records, tag: Tag, user) -> TagResult:
     column = f"{model._meta.model_name}_id"
     deleted, _rows = through.objects.filter(tag=tag, **{f"{column}__in": editable}).delete()
     result.changed, result.unchanged = deleted, len(editable) - deleted
+    return result
+
+
+MAX_TAGS = 50
+
+
+def tags_resolve(names) -> list[Tag]:
+    """The tags called ``names`` (any case), for a record's tags written as a list of names (the API's
+    ``tags``). A ValidationError naming ``tags`` for a value that is not a list of names, or a name no
+    tag has (tags are made on their own: ``tag_create``)."""
+    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+        raise ValidationError({"tags": [_("Send the tags as a list of names.")]})
+    wanted = list(dict.fromkeys(n.strip() for n in names if n.strip()))
+    if len(wanted) > MAX_TAGS:
+        raise ValidationError({"tags": [_("A record has at most 50 tags.")]})
+    found = {
+        t.name.lower(): t
+        for t in Tag.objects.annotate(lower=Lower("name")).filter(lower__in=[n.lower() for n in wanted])
+    }
+    missing = [n for n in wanted if n.lower() not in found]
+    if missing:
+        raise ValidationError(
+            {"tags": [_("There is no tag called %(names)s: create it first.") % {"names": ", ".join(missing)}]}
+        )
+    return list(dict.fromkeys(found[n.lower()] for n in wanted))
+
+
+@transaction.atomic
+def tags_set(record, tags: list[Tag], user) -> TagResult:
+    """Make ``tags`` exactly the tags of ``record`` (one the caller may change: refused otherwise,
+    nothing changed). ``changed`` counts the tags put on or taken off."""
+    model, relation, editable, refused = _split([record], user)
+    result = TagResult(refused=refused)
+    if not editable:
+        return result
+    through = getattr(Tag, relation).through
+    column = f"{model._meta.model_name}_id"
+    present = set(through.objects.filter(**{column: record.pk}).values_list("tag_id", flat=True))
+    wanted = {t.pk for t in tags}
+    gone = present - wanted
+    if gone:
+        through.objects.filter(**{column: record.pk, "tag_id__in": gone}).delete()
+    new = wanted - present
+    through.objects.bulk_create([through(tag_id=pk, **{column: record.pk}) for pk in new], ignore_conflicts=True)
+    result.changed, result.unchanged = len(new) + len(gone), len(present & wanted)
     return result

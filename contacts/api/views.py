@@ -2,6 +2,7 @@
 
 import django_filters
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
@@ -17,6 +18,8 @@ from dedupe.api.duplicates import ALLOW_DUPLICATE, DUPLICATE_RESPONSE, refuse_du
 from search import specs as search_specs
 from search.text import SEARCH_HELP
 from search.text import match_q as search_match_q
+from tags.api.fields import TagsField
+from tags.services import tags_resolve, tags_set
 
 from .. import selectors, services
 from ..filters import ContactFilter, OrganizationFilter
@@ -33,6 +36,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
     )
     archived = serializers.BooleanField(source="is_archived", read_only=True)
     custom_fields = CustomFieldsField()
+    tags = TagsField()
 
     class Meta:
         model = Organization
@@ -48,6 +52,7 @@ class ContactSerializer(serializers.ModelSerializer):
     )
     archived = serializers.BooleanField(source="is_archived", read_only=True)
     custom_fields = CustomFieldsField()
+    tags = TagsField()
 
     class Meta:
         model = Contact
@@ -97,7 +102,20 @@ def _writable(model):
             if f.editable and f.name not in EDITABLE_EXCLUDE and not f.primary_key
         ),
         "custom_fields",  # not editable as a model field: the service validates it (customfields)
+        "tags",  # the tags service writes them (_with_tags)
     )
+
+
+def _with_tags(request, data: dict, write):
+    """Run ``write(data)`` (a record's service) and then set its tags, when ``data`` names them: the
+    names are checked first (a 400 naming ``tags`` before anything changes), both in one transaction."""
+    names = data.pop("tags", None)
+    tags = tags_resolve(names) if names is not None else None
+    with transaction.atomic():
+        record = write(data)
+        if tags is not None:
+            tags_set(record, tags, request.user)
+    return record
 
 
 @_create_schema(OrganizationSerializer)
@@ -112,7 +130,7 @@ class OrganizationViewSet(RestorePurgeMixin, ServiceViewSet):
     writable = _writable(Organization)
 
     def select_list(self):
-        return selectors.organization_list(user=self.request.user)
+        return selectors.organization_list(user=self.request.user).prefetch_related("tags")
 
     def select_one(self, pk):
         return selectors.organization_get(user=self.request.user, pk=pk)
@@ -122,10 +140,12 @@ class OrganizationViewSet(RestorePurgeMixin, ServiceViewSet):
 
     def perform_create(self, data):
         refuse_duplicates(self.request, "organization", data)
-        return services.organization_create(user=self.request.user, data=data)
+        return _with_tags(self.request, data, lambda d: services.organization_create(user=self.request.user, data=d))
 
     def perform_update(self, obj, data):
-        return services.organization_update(organization=obj, user=self.request.user, data=data)
+        return _with_tags(
+            self.request, data, lambda d: services.organization_update(organization=obj, user=self.request.user, data=d)
+        )
 
     def perform_archive(self, obj):
         return services.organization_archive(organization=obj, user=self.request.user)
@@ -149,7 +169,7 @@ class ContactViewSet(RestorePurgeMixin, ServiceViewSet):
     writable = _writable(Contact)
 
     def select_list(self):
-        return selectors.contact_list(user=self.request.user)
+        return selectors.contact_list(user=self.request.user).prefetch_related("tags")
 
     def select_one(self, pk):
         return selectors.contact_get(user=self.request.user, pk=pk)
@@ -159,10 +179,12 @@ class ContactViewSet(RestorePurgeMixin, ServiceViewSet):
 
     def perform_create(self, data):
         refuse_duplicates(self.request, "contact", data)
-        return services.contact_create(user=self.request.user, data=data)
+        return _with_tags(self.request, data, lambda d: services.contact_create(user=self.request.user, data=d))
 
     def perform_update(self, obj, data):
-        return services.contact_update(contact=obj, user=self.request.user, data=data)
+        return _with_tags(
+            self.request, data, lambda d: services.contact_update(contact=obj, user=self.request.user, data=d)
+        )
 
     def perform_archive(self, obj):
         return services.contact_archive(contact=obj, user=self.request.user)

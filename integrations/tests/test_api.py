@@ -120,8 +120,9 @@ def test_the_opportunity_list_query_count_does_not_grow_with_page_size(
     make_deals(rep, stages["New"], rows)
     api.get("/api/v1/stages/")  # the token's first use stamps last_used_at (once a minute at most)
 
-    # token (with its user), the user's managed teams (visibility), count, one page with its joins
-    with django_assert_num_queries(4):
+    # token (with its user), the user's managed teams (visibility), count, one page with its joins,
+    # the page's tags
+    with django_assert_num_queries(5):
         response = api.get("/api/v1/opportunities/", {"page_size": 200})
     assert response.status_code == 200
     assert len(response.json()["results"]) == rows

@@ -11,6 +11,7 @@ from core.currency import quantize_cents
 from customfields.api.fields import CustomFieldsField
 from pipeline.models import LostReason, Pipeline, Stage, StageChange
 from pipeline.stage_names import seeded_display_name
+from tags.api.fields import TagsField
 
 from ..models import Opportunity, OpportunityLine
 
@@ -55,12 +56,14 @@ class OpportunitySerializer(serializers.ModelSerializer):
     weighted_amount = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
     archived = serializers.BooleanField(source="is_archived", read_only=True)
     custom_fields = CustomFieldsField()
+    tags = TagsField()
 
     class Meta:
         model = Opportunity
         fields = [
             "id",
             *WRITABLE,
+            "tags",
             "pipeline",
             "stage",
             "lost_reason",
@@ -149,13 +152,14 @@ def deal_values(obj: Opportunity) -> dict:
         owner__first_name=obj.owner.first_name,
         owner__last_name=obj.owner.last_name,
         owner__username=obj.owner.username,
+        tags=[tag.name for tag in obj.tags.all()],
     )
     return row
 
 
 def deal_rows_representation(rows) -> list[dict]:
-    """The API dicts of a page of :data:`DEAL_VALUES` rows: the reader's time zone is looked up once,
-    and each stage's name in the reader's language once."""
+    """The API dicts of a page of :data:`DEAL_VALUES` rows (with their ``tags`` names added): the
+    reader's time zone is looked up once, and each stage's name in the reader's language once."""
     tz, stage_names = timezone.get_current_timezone(), {}
     return [deal_representation(row, tz=tz, stage_names=stage_names) for row in rows]
 
@@ -189,6 +193,7 @@ def deal_representation(row: dict, *, tz=None, stage_names: dict | None = None) 
         "lost_note": row["lost_note"],
         "external_id": row["external_id"],
         "custom_fields": dict(row["custom_fields"] or {}),
+        "tags": list(row["tags"]),
         "pipeline": row["pipeline_id"],
         "stage": row["stage_id"],
         "lost_reason": row["lost_reason_id"],

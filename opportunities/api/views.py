@@ -1,6 +1,7 @@
 """`/api/v1/opportunities/`: the same selectors, filters and services as the pages."""
 
 import django_filters
+from django.db import transaction
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
@@ -16,6 +17,8 @@ from core.views import CountedPaginator
 from search.specs import OPPORTUNITY as OPPORTUNITY_SPEC
 from search.text import SEARCH_HELP
 from search.text import match_q as search_match_q
+from tags.selectors import tag_names_of
+from tags.services import tags_resolve, tags_set
 
 from .. import selectors, services
 from ..filters import OpportunityFilter, OpportunityLineFilter
@@ -29,6 +32,14 @@ from .serializers import (
     StageChangeSerializer,
     deal_rows_representation,
 )
+
+
+def _with_tags(rows: list[dict]) -> list[dict]:
+    """Add each deal's tag names to a page of rows (one query for the page)."""
+    names = tag_names_of(Opportunity, [row["id"] for row in rows])
+    for row in rows:
+        row["tags"] = names[row["id"]]
+    return rows
 
 
 class ApiOpportunityFilter(OpportunityFilter):
@@ -87,8 +98,9 @@ class OpportunityViewSet(RestorePurgeMixin, mixins.ListModelMixin, CrmViewSet):
             )
         page = self.paginate_queryset(deals)
         if page is None:  # no pagination asked for
-            return Response(deal_rows_representation(selectors.opportunity_values(deals, DEAL_VALUES)))
-        return self.get_paginated_response(deal_rows_representation(page))
+            rows = _with_tags(list(selectors.opportunity_values(deals, DEAL_VALUES)))
+            return Response(deal_rows_representation(rows))
+        return self.get_paginated_response(deal_rows_representation(_with_tags(list(page))))
 
     def get_object(self):
         try:
@@ -110,7 +122,12 @@ class OpportunityViewSet(RestorePurgeMixin, mixins.ListModelMixin, CrmViewSet):
             serializer = self.get_serializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             data = dict(serializer.validated_data)
-            opp = services.opportunity_create(user=request.user, **data)
+            names = data.pop("tags", None)
+            tags = tags_resolve(names) if names is not None else None  # a 400 before anything is made
+            with transaction.atomic():
+                opp = services.opportunity_create(user=request.user, **data)
+                if tags:
+                    tags_set(opp, tags, request.user)
             opp = selectors.opportunity_get(user=request.user, pk=opp.pk)
             self.with_etag(opp)
             return Response(self.get_serializer(opp).data, status=status.HTTP_201_CREATED)
@@ -132,7 +149,12 @@ class OpportunityViewSet(RestorePurgeMixin, mixins.ListModelMixin, CrmViewSet):
         if "probability" in data and data["probability"] is None:  # null: back to the stage's default
             del data["probability"]
             data["probability_is_manual"] = False
-        services.opportunity_update(opportunity=opp, user=request.user, data=data, expected_version=opp.version)
+        names = serializer.validated_data.get("tags")
+        tags = tags_resolve(names) if names is not None else None
+        with transaction.atomic():
+            services.opportunity_update(opportunity=opp, user=request.user, data=data, expected_version=opp.version)
+            if tags is not None:
+                tags_set(opp, tags, request.user)
         fresh = self.with_etag(selectors.opportunity_get(user=request.user, pk=opp.pk))
         return Response(self.get_serializer(fresh).data)
 

@@ -27,8 +27,10 @@ from .deals import (
 )
 from .stages import (
     OTHER_PIPELINE,
+    BulkMoveResult,
     column_position_between,
     column_top_position,
+    opportunities_move_stage_bulk,
     opportunity_last_change_text,
     opportunity_move_stage,
     opportunity_reference_day,
@@ -36,12 +38,14 @@ from .stages import (
     opportunity_version_check,
     reference_day_expression,
     stage_change_apply,
+    stage_change_events,
     stage_change_record,
     stage_enter,
     stage_path_enter,
 )
 
 __all__ = [
+    "BulkMoveResult",
     "EDITABLE_FIELDS",
     "LINE_FIELDS",
     "NOT_EDITABLE",
@@ -61,6 +65,7 @@ __all__ = [
     "opportunity_line_update",
     "opportunity_lines_total",
     "opportunity_lock",
+    "opportunities_move_stage_bulk",
     "opportunity_move_stage",
     "opportunity_purge",
     "opportunity_quick_add",
@@ -71,6 +76,7 @@ __all__ = [
     "opportunity_version_check",
     "reference_day_expression",
     "stage_change_apply",
+    "stage_change_events",
     "stage_change_record",
     "stage_enter",
     "stage_path_enter",

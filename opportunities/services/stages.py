@@ -24,27 +24,31 @@ Every caller — the opportunity form and ``opportunity_update`` (API ``PATCH`` 
 ``move/``, imports, the data-set loader, quotes and tasks — goes through :func:`stage_change_apply`
 (via :func:`opportunity_move_stage` or ``opportunity_update``), which checks the caller may change
 the deal (it is locked by :func:`~opportunities.services.access.opportunity_lock`) and raises domain
-errors that each face translates. ``pipeline/`` holds only the configuration (pipelines, stages,
+errors that each face translates. Bulk actions move many deals at once with
+:func:`opportunities_move_stage_bulk`, the same checks and policy set-based (one lock, one UPDATE,
+the history rows and events inserted in bulk). ``pipeline/`` holds only the configuration (pipelines, stages,
 lost reasons); the board's pages call these services like every other face.
 """
 
 import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import DateField, F, Min, Q
 from django.db.models.functions import Cast, Coalesce, Now, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.currency import to_base
+from core.currency import quantize_cents, rate_on, to_base
 from core.exceptions import StaleVersionError, ValidationError
-from core.outbox import event_emit
+from core.outbox import event_emit, events_emit
 from pipeline.models import LostReason, Pipeline, Stage, StageChange
 
 from ..events import opportunity_payload
 from ..models import Opportunity
-from .access import opportunity_lock
+from .access import NOT_EDITABLE, opportunity_lock
 from .rotting import opportunity_rots_at
 
 OTHER_PIPELINE = gettext_lazy(
@@ -154,8 +158,7 @@ def stage_enter(
     """
     now = at or timezone.now()
     previous = opportunity.stage if opportunity.stage_id else None
-    if stage.is_lost and lost_reason is None:
-        raise ValidationError({"lost_reason": _("Choose why the deal was lost.")})
+    _lost_reason_check(stage, lost_reason)
     if lost_reason is not None and not stage.is_lost:
         lost_reason, lost_note = None, ""
 
@@ -216,6 +219,14 @@ def stage_change_record(change: StageChange, *, user=None) -> StageChange:
     change.opportunity_id = change.opportunity.pk
     change.amount, change.currency = change.opportunity.amount, change.opportunity.currency
     change.save()
+    for topic, payload in stage_change_events(change, user=user):
+        event_emit(topic, payload)
+    return change
+
+
+def stage_change_events(change: StageChange, *, user=None) -> list[tuple[str, dict]]:
+    """The outbox events of a recorded stage change: ``opportunity.stage_changed``, and
+    ``opportunity.won`` / ``opportunity.lost`` when the deal closes (or closes the other way)."""
     payload = {
         "opportunity": opportunity_payload(change.opportunity),
         "from_stage": change.from_stage_id,
@@ -223,12 +234,31 @@ def stage_change_record(change: StageChange, *, user=None) -> StageChange:
         "changed_by": user.pk if user else None,
         "changed_at": change.changed_at.isoformat(),
     }
-    event_emit("opportunity.stage_changed", payload)
+    events = [("opportunity.stage_changed", payload)]
     if change.to_stage.kind != Stage.Kind.OPEN and (
         change.from_stage is None or change.from_stage.kind != change.to_stage.kind
     ):
-        event_emit(f"opportunity.{change.to_stage.kind}", payload)
-    return change
+        events.append((f"opportunity.{change.to_stage.kind}", payload))
+    return events
+
+
+def _stage_move_check(
+    opp: Opportunity, *, target: Stage | None = None, pipeline_id: int | None = None, archived_only: bool = False
+) -> None:
+    """The refusals of a move that depend on the deal: archived, or ``target`` in another pipeline
+    than the deal's (or than ``pipeline_id``, when the caller names one). Shared by the one-deal and
+    the many-deal moves, so both refuse the same deals with the same words."""
+    if opp.archived_at is not None:
+        raise ValidationError({"stage": _("An archived deal cannot be moved; restore it first.")})
+    if archived_only:
+        return
+    if target.pipeline_id != (pipeline_id or opp.pipeline_id):
+        raise ValidationError({"stage": OTHER_PIPELINE})
+
+
+def _lost_reason_check(stage: Stage, lost_reason: LostReason | None) -> None:
+    if stage.is_lost and lost_reason is None:
+        raise ValidationError({"lost_reason": _("Choose why the deal was lost.")})
 
 
 def stage_change_apply(
@@ -252,12 +282,10 @@ def stage_change_apply(
     applies the stage policy. Returns the unsaved history row, or None when the stage is the
     same (then only the position may change). The caller bumps the version, saves and records.
     """
-    if opp.archived_at is not None:
-        raise ValidationError({"stage": _("An archived deal cannot be moved; restore it first.")})
+    _stage_move_check(opp, archived_only=True)
     target, opp.stage = _get_target_and_current_stage(stage, opp.stage_id)
     pipeline_id = pipeline.pk if isinstance(pipeline, Pipeline) else pipeline
-    if target.pipeline_id != (pipeline_id or opp.pipeline_id):
-        raise ValidationError({"stage": OTHER_PIPELINE})
+    _stage_move_check(opp, target=target, pipeline_id=pipeline_id)
     reason = _get_lost_reason(lost_reason)
     if position is None and (above_id or below_id):
         position = column_position_between(target, moving_id=opp.pk, above_id=above_id, below_id=below_id)
@@ -373,17 +401,169 @@ def opportunity_move_stage(
     return opp
 
 
+# The deal columns a move writes (what :func:`stage_enter`, the placing of the card, the version and
+# the base amount change), for the one UPDATE per batch of :func:`opportunities_move_stage_bulk`.
+MOVE_FIELDS = (
+    "pipeline",
+    "stage",
+    "status",
+    "stage_entered_at",
+    "rots_at",
+    "probability",
+    "probability_is_manual",
+    "closed_at",
+    "lost_reason",
+    "lost_note",
+    "lost_from_stage",
+    "position",
+    "version",
+    "amount_base",
+    "updated_at",
+)
+
+
+def _deals_write(deals: list[Opportunity], fields: tuple[str, ...]) -> None:
+    """Write ``fields`` of ``deals`` in one UPDATE. On PostgreSQL the values travel as one array
+    per column (``UPDATE … FROM unnest(…)``): Django's ``bulk_update`` builds a ``CASE`` of one
+    branch per deal and column, seconds of Python and SQL for a thousand deals."""
+    if connection.vendor != "postgresql":
+        Opportunity.objects.bulk_update(deals, fields)
+        return
+    columns = [Opportunity._meta.pk, *(Opportunity._meta.get_field(name) for name in fields)]
+    quote = connection.ops.quote_name
+    names = [quote(column.column) for column in columns]
+    arrays = ", ".join(f"%s::{column.db_type(connection)}[]" for column in columns)
+    values = [
+        [column.get_db_prep_save(getattr(deal, column.attname), connection) for deal in deals] for column in columns
+    ]
+    sets = ", ".join(f"{name} = v.{name}" for name in names[1:])
+    table = quote(Opportunity._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v({', '.join(names)}) "  # noqa: S608 - names only
+            f"WHERE {table}.{names[0]} = v.{names[0]}",
+            values,
+        )
+
+
+@dataclass
+class BulkMoveResult:
+    """What :func:`opportunities_move_stage_bulk` did: the deals moved, those already in the stage,
+    and those refused, each with the reason (in the active language)."""
+
+    moved: list[int] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+
+
+@transaction.atomic
+def opportunities_move_stage_bulk(
+    *,
+    opportunities: Iterable[int],
+    stage: Stage | int,
+    user,
+    lost_reason: LostReason | int | None = None,
+    lost_note: str = "",
+    at: datetime.datetime | None = None,
+    batch_size: int = 1000,
+) -> BulkMoveResult:
+    """Move many deals to ``stage`` at once: what :func:`opportunity_move_stage` does to one deal,
+    set-based. For bulk actions, where one call per deal costs a dozen queries each.
+
+    Validates the stage and the lost reason once for all (a ValidationError naming ``stage`` or
+    ``lost_reason``, nothing moved). Locks the deals' rows alone in id order (a stable order, so two
+    bulk moves over overlapping deals cannot deadlock), then refuses, each with its reason, the deals
+    ``user`` may not change (``editable_by``, checked after the lock so an owner change cannot slip
+    between), the archived ones and those of another pipeline than the stage's (a bulk move never
+    changes pipeline) — through the same checks as the one-deal move. A deal already in ``stage`` is
+    left alone (no history row, no version bump). The others get the stage policy of
+    :func:`stage_enter`, are placed on top of the column in id order, get a new version and their
+    base amount, and are written with one UPDATE per ``batch_size`` deals; one history row each,
+    and their outbox events, are inserted in bulk. The kept totals follow through the deal table's
+    statement-level triggers, as they do for one deal. Ids of missing deals are refused too.
+    """
+    ids = sorted({int(pk) for pk in opportunities})
+    try:
+        target = stage if isinstance(stage, Stage) else Stage.objects.select_related("pipeline").get(pk=int(stage))
+    except (Stage.DoesNotExist, ValueError, TypeError):
+        raise ValidationError({"stage": _("This stage does not exist.")}) from None
+    reason = _get_lost_reason(lost_reason)
+    _lost_reason_check(target, reason)
+    if not target.is_lost:
+        reason, lost_note = None, ""
+    result = BulkMoveResult()
+    if not ids:
+        return result
+
+    # Lock the rows alone (no join, see opportunity_move_stage), in id order; then decide who may
+    # change them, which cannot change any more.
+    locked = list(Opportunity.objects.filter(pk__in=ids).order_by("pk").select_for_update(of=("self",)))
+    editable = set(Opportunity.objects.editable_by(user).filter(pk__in=ids).values_list("pk", flat=True))
+    stages = {s.pk: s for s in Stage.objects.filter(pk__in={o.stage_id for o in locked} - {target.pk})}
+    stages[target.pk] = target
+    found = {o.pk for o in locked}
+    for pk in ids:
+        if pk not in found:
+            result.refused[pk] = _("This deal no longer exists.")
+
+    now = at or timezone.now()
+    moving: list[Opportunity] = []
+    changes: list[StageChange] = []
+    rates: dict[tuple[str, datetime.date], object] = {}
+    for opp in locked:
+        if opp.pk not in editable:
+            result.refused[opp.pk] = str(NOT_EDITABLE)
+            continue
+        try:
+            _stage_move_check(opp, target=target)
+        except ValidationError as exc:
+            result.refused[opp.pk] = " ".join(exc.messages)
+            continue
+        if opp.stage_id == target.pk:
+            result.unchanged.append(opp.pk)
+            continue
+        opp.stage = stages[opp.stage_id]
+        changes.append(stage_enter(opp, target, user=user, lost_reason=reason, lost_note=lost_note, at=now))
+        opp.version += 1
+        day = opportunity_reference_day(opp)
+        key = (opp.currency, day)
+        if key not in rates:  # one rate look-up per currency and day, not per deal
+            rates[key] = rate_on(opp.currency, day)
+        rate = rates[key]
+        opp.amount_base = None if rate is None or opp.amount is None else quantize_cents(opp.amount * rate)
+        opp.updated_at = now
+        moving.append(opp)
+    if not moving:
+        return result
+
+    # On top of the column, in id order, as one move after the other would leave them (reversed).
+    top = column_top_position(target)
+    for offset, opp in enumerate(reversed(moving), start=1):
+        opp.position = top - offset
+    for start in range(0, len(moving), batch_size):
+        _deals_write(moving[start : start + batch_size], MOVE_FIELDS)
+    for change in changes:
+        change.opportunity_id = change.opportunity.pk
+    StageChange.objects.bulk_create(changes, batch_size=batch_size)
+    events_emit([event for change in changes for event in stage_change_events(change, user=user)])
+    result.moved = [opp.pk for opp in moving]
+    return result
+
+
 __all__ = [
     "OTHER_PIPELINE",
+    "BulkMoveResult",
     "column_position_between",
     "column_top_position",
     "opportunity_last_change_text",
     "opportunity_move_stage",
+    "opportunities_move_stage_bulk",
     "opportunity_reference_day",
     "opportunity_refresh_amount_base",
     "opportunity_version_check",
     "reference_day_expression",
     "stage_change_apply",
+    "stage_change_events",
     "stage_change_record",
     "stage_enter",
     "stage_path_enter",

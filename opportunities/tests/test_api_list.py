@@ -64,7 +64,7 @@ def test_a_filtered_page_costs_the_same_queries_whatever_its_size(rep, stages, r
         OpportunityFactory(owner=rep, stage=stages["New"])
     api = APIClient()
     api.force_authenticate(rep)
-    # the user's managed teams (visibility), the count, the page of rows with their joins
-    with django_assert_num_queries(3):
+    # the user's managed teams (visibility), the count, the page of rows with their joins, their tags
+    with django_assert_num_queries(4):
         response = api.get("/api/v1/opportunities/", {"page_size": 200, "q": "Deal"})
     assert response.status_code == 200 and len(response.json()["results"]) == rows
