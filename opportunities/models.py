@@ -501,7 +501,8 @@ class FunnelCohort(models.Model):
 
 class StageStay(models.Model):
     """The finished stays in a stage of the deals not archived, per month of the deal's creation,
-    pipeline, stage and whole days spent in it: the histogram the funnel's medians are read from."""
+    pipeline, stage and calendar days spent in it (``rollups.calendar_days_sql``): the histogram the
+    funnel's and the time-in-stage report's figures are read from."""
 
     month = models.DateField(_("month"))
     pipeline = _rollup_fk("pipeline.Pipeline", _("pipeline"))

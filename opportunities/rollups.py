@@ -1,6 +1,6 @@
 """Totals the database keeps up to date as deals change: the per-stage totals of the board, the
 closed deals per month of the won/lost report, and the funnel's cohorts (deals per creation month
-and set of stages entered) and stays (per stage and whole days spent in it).
+and set of stages entered) and stays (per stage and calendar days spent in it).
 
 Adding up every deal on each request cannot stay fast as the years pile up (a million deals: over
 a second for the board's column totals, several for the won/lost report). These tables hold the
@@ -220,6 +220,22 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def calendar_days_sql(later: str, earlier: str, *, vendor: str, tz: str) -> str:
+    """SQL for the calendar days from ``earlier`` to ``later`` (two datetime expressions) in the
+    time zone ``tz`` (a quoted literal), as a person counts them: 1 March at 18:00 to 5 March at
+    9:00 is 4 days, whatever the hours and a daylight-saving change in between.
+
+    The one definition of "days" between two moments of a deal: the sales cycle of the won/lost
+    report and every stay in a stage (the funnel, time in stage), spelled as Django spells
+    TruncDate on each database so the sums equal the live aggregates."""
+    if vendor == "postgresql":
+        return f"((({later}) AT TIME ZONE {tz})::date - (({earlier}) AT TIME ZONE {tz})::date)"
+    return (
+        f"CAST(ROUND(julianday(django_datetime_cast_date({later}, {tz}, 'UTC'))"
+        f" - julianday(django_datetime_cast_date({earlier}, {tz}, 'UTC'))) AS INTEGER)"
+    )
+
+
 def _sql(expression: str, *, row: str, vendor: str, tz: str) -> str:
     """One definition expression for ``row`` on ``vendor``: the local month and the calendar days
     between two dates are spelled exactly as Django spells TruncMonth and TruncDate there, so the
@@ -233,13 +249,7 @@ def _sql(expression: str, *, row: str, vendor: str, tz: str) -> str:
         return f"substr(django_datetime_trunc('month', {column}, {tz}, 'UTC'), 1, 10)"
 
     def days(match):
-        later, earlier = f"{row}.{match.group(1)}", f"{row}.{match.group(2)}"
-        if vendor == "postgresql":
-            return f"(({later} AT TIME ZONE {tz})::date - ({earlier} AT TIME ZONE {tz})::date)"
-        return (
-            f"CAST(ROUND(julianday(django_datetime_cast_date({later}, {tz}, 'UTC'))"
-            f" - julianday(django_datetime_cast_date({earlier}, {tz}, 'UTC'))) AS INTEGER)"
-        )
+        return calendar_days_sql(f"{row}.{match.group(1)}", f"{row}.{match.group(2)}", vendor=vendor, tz=tz)
 
     def stay(match):
         if vendor == "postgresql":
@@ -266,7 +276,7 @@ def _expansion(rollup: Rollup, row: str, vendor: str) -> str:
 
 def stays_sql(row: str, *, vendor: str) -> tuple[str, str, str]:
     """(the join that turns the deal row ``row`` into one row per finished stay, the stay's stage,
-    its whole days), spelled for ``vendor``: the funnel's live path reads the stays this way too."""
+    its calendar days), spelled for ``vendor``: the funnel's live path reads the stays this way too."""
     if vendor == "postgresql":
         join = f"CROSS JOIN LATERAL json_array_elements({row}.stage_days::json) AS stay(value)"
     else:
@@ -430,14 +440,21 @@ def uninstall_statements(rollup: Rollup, *, vendor: str) -> list[str]:
 # (``pipeline.StageChange``), by triggers on the history: a move, a back-dated import, a deleted
 # row all recompute the deal's two columns, and that UPDATE of the deal keeps the funnel tables.
 # A stay lasts from entering a stage to entering the next (history ordered by time, then id); its
-# length is whole days: the seconds between the two moments, rounded to the second, divided by
-# 86,400 and rounded down. The stage a deal is still in has no length yet.
+# length is calendar days (:func:`calendar_days_sql`) in the time zone the triggers were installed
+# with, recorded under :data:`STAGE_DAYS` (``settings.TIME_ZONE``). The stage a deal is still in has
+# no length yet.
 
 HISTORY_TABLE = "pipeline_stagechange"
+# The name the time zone of the deals' ``stage_days`` is recorded under in ZONE_TABLE.
+STAGE_DAYS = "stage_days"
+_NEXT_CHANGE = "LEAD(changed_at) OVER {window}"
 
 
-def _postgresql_funnel_columns(deals: str) -> str:
-    """``SELECT id, entered, stays`` for the deals whose ids the query ``deals`` lists."""
+def _postgresql_funnel_columns(deals: str, tz: str) -> str:
+    """``SELECT id, entered, stays`` for the deals whose ids the query ``deals`` lists (``tz``: the
+    quoted time zone of the days)."""
+    window = "PARTITION BY opportunity_id ORDER BY changed_at, id"
+    days = calendar_days_sql(_NEXT_CHANGE.format(window=f"({window})"), "changed_at", vendor="postgresql", tz=tz)
     return f"""
         SELECT t.id, COALESCE(c.entered, '') AS entered, COALESCE(c.stays, '[]') AS stays
         FROM ({deals}) t(id)
@@ -449,19 +466,17 @@ def _postgresql_funnel_columns(deals: str) -> str:
                        AS stays
             FROM (
                 SELECT opportunity_id AS deal, to_stage_id AS stage, changed_at AS at, id AS hid,
-                       round(extract(epoch FROM (
-                           LEAD(changed_at) OVER (PARTITION BY opportunity_id ORDER BY changed_at, id) - changed_at
-                       )))::bigint / 86400 AS days
+                       {days} AS days
                 FROM {HISTORY_TABLE} WHERE opportunity_id IN ({deals})
             ) h
             GROUP BY deal
         ) c ON c.deal = t.id"""
 
 
-def _postgresql_funnel_update(deals: str) -> str:
+def _postgresql_funnel_update(deals: str, tz: str) -> str:
     return (
         f"UPDATE {DEAL_TABLE} d SET stages_entered = f.entered, stage_days = f.stays "
-        f"FROM ({_postgresql_funnel_columns(deals)}) f "
+        f"FROM ({_postgresql_funnel_columns(deals, tz)}) f "
         f"WHERE d.id = f.id AND (d.stages_entered <> f.entered OR d.stage_days <> f.stays)"
     )
 
@@ -473,23 +488,23 @@ def _sqlite_entered(deal: str) -> str:
     )
 
 
-def _sqlite_stays(deal: str) -> str:
+def _sqlite_stays(deal: str, tz: str) -> str:
+    days = calendar_days_sql(_NEXT_CHANGE.format(window="w"), "changed_at", vendor="sqlite", tz=tz)
     return (
         f"(SELECT json_group_array(json_array(stage, days)) FROM (SELECT stage, days FROM ("
-        f"SELECT to_stage_id AS stage, changed_at AS at, id AS hid, "
-        f"CAST(ROUND((julianday(LEAD(changed_at) OVER w) - julianday(changed_at)) * 86400) AS INTEGER) / 86400 AS days "
+        f"SELECT to_stage_id AS stage, changed_at AS at, id AS hid, {days} AS days "
         f"FROM {HISTORY_TABLE} WHERE opportunity_id = {deal} WINDOW w AS (ORDER BY changed_at, id)"
         f") WHERE days IS NOT NULL ORDER BY at, hid))"
     )
 
 
-def _sqlite_funnel_update(deal: str | None) -> str:
+def _sqlite_funnel_update(deal: str | None, tz: str) -> str:
     """Recompute the deal whose id is ``deal`` (an expression), or every deal (None)."""
     if deal is None:
         row = f"{DEAL_TABLE}.id"
-        return f"UPDATE {DEAL_TABLE} SET stages_entered = {_sqlite_entered(row)}, stage_days = {_sqlite_stays(row)}"
+        return f"UPDATE {DEAL_TABLE} SET stages_entered = {_sqlite_entered(row)}, stage_days = {_sqlite_stays(row, tz)}"
     return (
-        f"UPDATE {DEAL_TABLE} SET stages_entered = {_sqlite_entered(deal)}, stage_days = {_sqlite_stays(deal)} "
+        f"UPDATE {DEAL_TABLE} SET stages_entered = {_sqlite_entered(deal)}, stage_days = {_sqlite_stays(deal, tz)} "
         f"WHERE id = {deal};"
     )
 
@@ -501,18 +516,21 @@ def history_trigger_names(vendor: str) -> list[str]:
     return [f"{HISTORY_TABLE}_funnel_{event}" for event in HISTORY_EVENTS.get(vendor, ())]
 
 
-def history_install_statements(vendor: str) -> list[str]:
+def history_install_statements(vendor: str, tz: str) -> list[str]:
+    """The triggers keeping each deal's ``stages_entered`` and ``stage_days`` (days in ``tz``)."""
     name = f"{HISTORY_TABLE}_funnel"
+    tz = _quote(tz)
     if vendor == "sqlite":
         changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in ("opportunity_id", "to_stage_id", "changed_at"))
         return [
             *(f"DROP TRIGGER IF EXISTS {n}" for n in history_trigger_names(vendor)),
             f"CREATE TRIGGER {name}_insert AFTER INSERT ON {HISTORY_TABLE} FOR EACH ROW "
-            f"BEGIN {_sqlite_funnel_update('NEW.opportunity_id')} END",
+            f"BEGIN {_sqlite_funnel_update('NEW.opportunity_id', tz)} END",
             f"CREATE TRIGGER {name}_update AFTER UPDATE ON {HISTORY_TABLE} FOR EACH ROW WHEN {changed} "
-            f"BEGIN {_sqlite_funnel_update('OLD.opportunity_id')} {_sqlite_funnel_update('NEW.opportunity_id')} END",
+            f"BEGIN {_sqlite_funnel_update('OLD.opportunity_id', tz)} "
+            f"{_sqlite_funnel_update('NEW.opportunity_id', tz)} END",
             f"CREATE TRIGGER {name}_delete AFTER DELETE ON {HISTORY_TABLE} FOR EACH ROW "
-            f"BEGIN {_sqlite_funnel_update('OLD.opportunity_id')} END",
+            f"BEGIN {_sqlite_funnel_update('OLD.opportunity_id', tz)} END",
         ]
     deals = {
         "insert": ("REFERENCING NEW TABLE AS new_rows", "SELECT DISTINCT opportunity_id FROM new_rows"),
@@ -526,7 +544,7 @@ def history_install_statements(vendor: str) -> list[str]:
     for event, (referencing, ids) in deals.items():
         statements += [
             f"CREATE OR REPLACE FUNCTION {name}_{event}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-            f"BEGIN\n  {_postgresql_funnel_update(ids)};\n  RETURN NULL;\nEND\n$$",
+            f"BEGIN\n  {_postgresql_funnel_update(ids, tz)};\n  RETURN NULL;\nEND\n$$",
             f"DROP TRIGGER IF EXISTS {name}_{event} ON {HISTORY_TABLE}",
             f"CREATE TRIGGER {name}_{event} AFTER {event.upper()} ON {HISTORY_TABLE} {referencing} "
             f"FOR EACH STATEMENT EXECUTE FUNCTION {name}_{event}()",
@@ -552,28 +570,30 @@ def history_uninstall_statements(vendor: str) -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {name}" for name in history_trigger_names(vendor)]
 
 
-def _funnel_columns_fill(execute, vendor: str) -> None:
+def _funnel_columns_fill(execute, vendor: str, tz: str) -> None:
     """Compute every deal's ``stages_entered`` and ``stage_days`` from its history."""
     if vendor == "postgresql":
-        execute(_postgresql_funnel_update(f"SELECT id FROM {DEAL_TABLE}"))
+        execute(_postgresql_funnel_update(f"SELECT id FROM {DEAL_TABLE}", _quote(tz)))
     else:
-        execute(_sqlite_funnel_update(None))
+        execute(_sqlite_funnel_update(None, _quote(tz)))
 
 
 def funnel_column_differences(*, using: str = "default") -> list:
     """Deals whose ``stages_entered`` or ``stage_days`` differ from their history: (id, expected,
     kept). Empty when right: for tests and ``check_deal_totals``."""
     connection = connections[using]
+    tz = _quote(stage_days_time_zone(using=using) or settings.TIME_ZONE)
     if connection.vendor == "postgresql":
         sql = (
             f"SELECT f.id, f.entered, f.stays, d.stages_entered, d.stage_days "
-            f"FROM ({_postgresql_funnel_columns(f'SELECT id FROM {DEAL_TABLE}')}) f JOIN {DEAL_TABLE} d ON d.id = f.id "
+            f"FROM ({_postgresql_funnel_columns(f'SELECT id FROM {DEAL_TABLE}', tz)}) f "
+            f"JOIN {DEAL_TABLE} d ON d.id = f.id "
             f"WHERE d.stages_entered <> f.entered OR d.stage_days <> f.stays ORDER BY f.id"
         )
     elif connection.vendor == "sqlite":
         sql = (
             f"SELECT id, e, s, stages_entered, stage_days FROM (SELECT id, {_sqlite_entered('d.id')} AS e, "
-            f"{_sqlite_stays('d.id')} AS s, stages_entered, stage_days FROM {DEAL_TABLE} d) "
+            f"{_sqlite_stays('d.id', tz)} AS s, stages_entered, stage_days FROM {DEAL_TABLE} d) "
             f"WHERE e <> stages_entered OR s <> stage_days ORDER BY id"
         )
     else:
@@ -609,9 +629,12 @@ def rollups_install(connection, execute, *, only: tuple[str, ...] | None = None,
         for rollup in ROLLUPS:
             for statement in uninstall_statements(rollup, vendor=vendor):
                 execute(statement)
-        for statement in history_install_statements(vendor):
+        days_tz = zones.get(STAGE_DAYS, settings.TIME_ZONE)
+        for statement in history_install_statements(vendor, days_tz):
             execute(statement)
-        _funnel_columns_fill(execute, vendor)
+        _funnel_columns_fill(execute, vendor, days_tz)
+        execute(f"DELETE FROM {ZONE_TABLE} WHERE rollup = %s", [STAGE_DAYS])
+        execute(f"INSERT INTO {ZONE_TABLE} (rollup, time_zone) VALUES (%s, %s)", [STAGE_DAYS, days_tz])
     for rollup in rollups:
         tz = zones.get(rollup.name, _time_zone(rollup))
         for statement in install_statements(rollup, vendor=vendor, tz=tz):
@@ -782,6 +805,12 @@ def rollup_time_zones(*, using: str = "default") -> dict[str, str]:
 
 def closed_months_time_zone(*, using: str = "default") -> str | None:
     return rollup_time_zone(CLOSED_MONTHS, using=using)
+
+
+def stage_days_time_zone(*, using: str = "default") -> str | None:
+    """The time zone whose calendar days the deals' ``stage_days`` count, or None when the stage
+    history's triggers are not installed."""
+    return rollup_time_zones(using=using).get(STAGE_DAYS)
 
 
 def rollups_enabled() -> bool:

@@ -2,11 +2,11 @@
 
 **Time in stage** (:func:`stage_time_report`): per stage (and per group: owner, team, product,
 pipeline, lead source, type), the average and median calendar days of the *finished* stays (from
-entering a stage to entering the next) of the deals created in the period, read from the stage
-history (the funnel's kept ``stage_days`` count elapsed 24-hour days, which differ from calendar
-days across a daylight-saving change, so they cannot answer "days from 1 to 5 March"); apart,
-the deals *still* in a stage, counted to today; the stage-to-stage conversion (the funnel's, same
-filters); the open deals stuck longest in each stage.
+entering a stage to entering the next) of the deals created in the period, read by the funnel's
+own :func:`reports.selectors.funnel.stays_of_deals` (one definition of a stay's days, kept from
+the stage history by the database: 1 March to 5 March is 4 days, whatever the hours); apart, the
+deals *still* in a stage, counted to today in calendar days too; the stage-to-stage conversion
+(the funnel's, same filters); the open deals stuck longest in each stage.
 
 **Velocity** (:func:`velocity_report`): per group, open deals × win rate × average won amount ÷
 average sales cycle (days), an amount per day, for the period (closing date) and the period of the
@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.db.models import Count, F, Q, Sum, Window
 from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
@@ -31,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from pipeline.models import Stage
 from reports.filters import _day_start
-from reports.selectors.funnel import funnel_report, median
+from reports.selectors.funnel import funnel_report, median, stays_of_deals
 from reports.selectors.money import CurrencyMode
 from reports.selectors.won_lost import DaysBetween
 
@@ -139,34 +138,6 @@ class StageTimeReport:
         }
 
 
-def _local_day(column: str) -> str:
-    """SQL for the calendar day of ``column`` in the time zone given as the next parameter."""
-    if connection.vendor == "postgresql":
-        return f"({column} AT TIME ZONE %s)::date"
-    return f"julianday(django_datetime_cast_date({column}, %s, 'UTC'))"
-
-
-def _finished_stays(deals, key) -> list[tuple]:
-    """(group key, stage id, calendar days, stays) of the finished stays of ``deals``, read from
-    the stage history: a stay runs from entering a stage to entering the next (history ordered by
-    time, then id), its length in calendar days of the active time zone, as a person counts it
-    (1 March to 5 March is 4 days). One grouped query with a window function."""
-    deals_sql, params = deals.order_by().annotate(deal=F("pk"), k=key).values("deal", "k").query.sql_with_params()
-    day = _local_day("h.changed_at")
-    later = f"LEAD({day}) OVER (PARTITION BY h.opportunity_id ORDER BY h.changed_at, h.id)"
-    days = f"CAST(ROUND({later} - {day}) AS INTEGER)" if connection.vendor != "postgresql" else f"({later} - {day})"
-    sql = (
-        f"SELECT k, stage, days, COUNT(*) FROM ("  # noqa: S608 — built from our own SQL, values are parameters
-        f"SELECT d.k AS k, h.to_stage_id AS stage, {days} AS days "
-        f"FROM pipeline_stagechange h JOIN ({deals_sql}) d ON d.deal = h.opportunity_id"
-        f") s WHERE days IS NOT NULL GROUP BY k, stage, days"
-    )
-    tz = timezone.get_current_timezone_name()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [tz, tz, *params])
-        return cursor.fetchall()
-
-
 def stage_time_report(*, user, params=None) -> StageTimeReport:
     """Average and median days in each stage (finished stays; still-in-stage apart, to today),
     conversion, and the deals stuck longest, for the deals created in the period."""
@@ -177,7 +148,7 @@ def stage_time_report(*, user, params=None) -> StageTimeReport:
     today = timezone.localdate()
 
     cells: dict = {}
-    for k, stage_id, days, n in _finished_stays(deals, key):
+    for k, stage_id, days, n in stays_of_deals(deals, key=key):
         cells.setdefault((k, int(stage_id)), [[], []])[0].append((int(days), int(n)))
     current = (
         deals.open()

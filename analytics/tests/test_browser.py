@@ -3,10 +3,12 @@ shows the attainment, the manager subscribes to the targets report, and the sche
 arrives at a real SMTP server (aiosmtpd) in Italian. Screenshots of every analytics page."""
 
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from analytics.models import ReportSubscription
 from analytics.tasks import report_subscriptions_send
@@ -83,4 +85,10 @@ def test_quarterly_target_home_and_scheduled_email_in_italian(
     assert "Obiettivi" in message["Subject"]
     html, _text, attachments = email_parts(message)
     assert "Rita Rossi" in html and "Apri il report nel CRM" in html
-    assert list(attachments)[0].endswith(".xlsx")
+    # The attainment the rep's home showed, in Italian figures, in the e-mail and its XLSX.
+    assert '<html lang="it">' in html and "25,0" in html
+    ((name, content),) = attachments.items()
+    assert name.endswith(".xlsx")
+    sheet = [[c.value for c in row] for row in load_workbook(io.BytesIO(content)).active.iter_rows()]
+    assert sheet[0][0] == "Rappresentante o team"
+    assert [row[0] for row in sheet[1:]] == ["Rita Rossi"]

@@ -17,8 +17,12 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
+from accounts.models import Team, User
+from pipeline.models import Pipeline
 from reports.selectors.funnel import median as histogram_median
+from salesdata.services import PIPELINE_NAME
 
 pytestmark = pytest.mark.django_db
 
@@ -70,8 +74,11 @@ def test_every_analytics_report_equals_the_csv(imported, client):
     """One import (it takes minutes on SQLite), every comparison."""
     time_in_engaging_by_agent_and_product(client, imported, "owner", lambda r: r["sales_agent"])
     time_in_engaging_by_agent_and_product(client, imported, "product", _product_name)
+    time_in_engaging_on_the_funnel(client, imported)
     win_rate_by_cohort_month(client, imported)
+    cohort_ages(client, imported)
     velocity_by_manager(client, imported)
+    targets_by_agent_and_manager(client, imported)
 
 
 def time_in_engaging_by_agent_and_product(client, imported, group_by, group_of):
@@ -183,3 +190,73 @@ def velocity_by_manager(client, imported):
     got_previous = {r["label"].split(" – ", 1)[1]: r["previous"]["velocity"] for r in body["rows"]}
     assert got == expected
     assert got_previous == previous
+
+
+def time_in_engaging_on_the_funnel(client, imported):
+    """The funnel counts the same days (one definition of a stay): its median time in Engaging is
+    the CSV's median of engage_date → close_date over every closed deal."""
+    days = [d for group in _engaging_days(lambda r: 0).values() for d in group]
+    pipeline = Pipeline.objects.get(name=PIPELINE_NAME)
+    client.force_login(imported)
+    body = client.get(reverse("reports-api:funnel"), {"pipeline": pipeline.pk, "currency": "USD"}).json()
+    (engaging,) = [s for s in body["steps"] if s["label"].startswith("Engaging")]
+    assert (engaging["median_days_in_stage"], engaging["timed_deals"]) == (_q(_median(days)), len(days))
+
+
+def _months_later(month: datetime.date, k: int) -> datetime.date:
+    years, index = divmod(month.month - 1 + k, 12)
+    return datetime.date(month.year + years, index + 1, 1)
+
+
+def cohort_ages(client, imported):
+    """Every cohort, every age: won, lost and open after k months (closed before the end of the
+    k-th month from the cohort's first day)."""
+    rows = _read("sales_pipeline.csv")
+    last_day = max(_day(r[c]) for r in rows for c in ("engage_date", "close_date") if r[c])
+    expected = defaultdict(lambda: defaultdict(lambda: {"won": 0, "lost": 0, "open": 0}))
+    for row in rows:
+        created = _day(row["engage_date"]) if row["engage_date"] else last_day
+        month = created.replace(day=1)
+        closed = _day(row["close_date"]) if row["close_date"] else None
+        for k in range(1, 13):
+            status = "open"
+            if closed and closed < _months_later(month, k):
+                status = "won" if row["deal_stage"] == "Won" else "lost"
+            expected[f"{month:%Y-%m}"][k][status] += 1
+    client.force_login(imported)
+    body = client.get("/api/v1/analytics/cohorts/", {"currency": "USD"}).json()
+    got = {
+        c["month"]: {a["months"]: {x: a[x] for x in ("won", "lost", "open")} for a in c["ages"]}
+        for c in body["cohorts"]
+    }
+    assert got == {month: dict(ages) for month, ages in expected.items()}
+
+
+def targets_by_agent_and_manager(client, imported):
+    """A won-deals target for every agent and every manager's team in 2017 Q2: achieved is the
+    number of deals won in the quarter, from the CSV."""
+    start, end = datetime.date(2017, 4, 1), datetime.date(2017, 6, 30)
+    teams = _read("sales_teams.csv")
+    won = defaultdict(int)
+    for row in _read("sales_pipeline.csv"):
+        if row["deal_stage"] == "Won" and start <= _day(row["close_date"]) <= end:
+            won[row["sales_agent"]] += 1
+    by_team = defaultdict(int)
+    for row in teams:
+        by_team[f"{row['regional_office']} – {row['manager']}"] += won[row["sales_agent"]]
+    users = {u.get_full_name(): u.pk for u in User.objects.all()}
+    client.force_login(imported)
+    for row in teams:
+        body = {"owner": users[row["sales_agent"]], "period_kind": "quarter", "day": "2017-05-15"}
+        created = client.post(
+            "/api/v1/analytics/targets/", {**body, "metric": "won_count", "value": "10"}, "application/json"
+        )
+        assert created.status_code == 201, created.content
+    for team in Team.objects.filter(name__in=by_team):
+        body = {"team": team.pk, "period_kind": "quarter", "day": "2017-05-15", "metric": "won_count", "value": "50"}
+        assert client.post("/api/v1/analytics/targets/", body, "application/json").status_code == 201
+    report = client.get("/api/v1/analytics/targets/", {"period_kind": "quarter", "day": "2017-04-01"}).json()
+    got = {r["label"]: r["achieved"] for r in report["rows"]}
+    expected = {row["sales_agent"]: f"{won[row['sales_agent']]}.00" for row in teams}
+    expected.update({team: f"{n}.00" for team, n in by_team.items()})
+    assert got == expected

@@ -175,3 +175,52 @@ def test_query_counts_do_not_grow(client, crm_admin, deals, rep, stages, name, d
         history(deal, (deals["first"], f"2024-0{1 + i % 3}-02"), (stages["Won"], "2024-03-03"))
     with django_assert_num_queries(len(first.captured_queries)):
         client.get(url, params)
+
+
+def test_the_funnel_and_time_in_stage_count_the_same_days(client, crm_admin, manager, rep, stages):
+    """One definition of a stay's days serves both pages: calendar days in the CRM's time zone,
+    whatever the hours and the change to summer time (31 March 2024 in Rome), read by the funnel's
+    kept table, by the funnel from the deals, and by the time-in-stage report."""
+
+    def moment(text):
+        return timezone.make_aware(datetime.datetime.fromisoformat(text))
+
+    new, qualifying, won = stages["New"], stages["Qualifying"], stages["Won"]
+
+    def deal(steps):
+        made = OpportunityFactory(owner=rep, stage=steps[-1][0], amount=Decimal("100"), created_at=moment(steps[0][1]))
+        StageChange.objects.filter(opportunity=made).delete()
+        for stage, when in steps:
+            StageChange.objects.create(
+                opportunity=made,
+                to_stage=stage,
+                changed_at=moment(when),
+                amount=made.amount,
+                currency=made.currency,
+                probability=stage.probability,
+            )
+        return made
+
+    # 18:00 on Friday to 9:00 on Tuesday across the change: 4 days (87 hours: 3 elapsed days).
+    deal([(new, "2024-03-29T18:00"), (qualifying, "2024-04-02T09:00"), (won, "2024-04-05T20:00")])
+    # Noon to noon across the change: 1 day (23 hours: 0 elapsed days).
+    deal([(new, "2024-03-30T12:00"), (qualifying, "2024-03-31T12:00")])
+    expected = {new.pk: ("2.5", 2), qualifying.pk: ("3.0", 1)}  # New: 4 and 1 days; Qualifying: 3
+
+    march = {"date_from": "2024-03-01", "date_to": "2024-03-31"}
+    for user, params in ((crm_admin, march), (manager, march), (crm_admin, {**march, "owner": rep.pk})):
+        client.force_login(user)
+        funnel_page = client.get(reverse("reports:funnel"), params).context["report"]
+        stage_page = client.get(reverse("analytics:stages"), params).context["report"]
+        funnel_api = client.get(reverse("reports-api:funnel"), params).json()
+        stage_api = client.get(reverse("analytics-api:stages"), params).json()
+        from_funnel = {s.stage.pk: (str(s.median_days), s.timed_count) for s in funnel_page.steps if s.timed_count}
+        from_stage_page = {
+            r.stage.pk: (str(r.median_days), r.finished_count) for r in stage_page.rows if r.finished_count
+        }
+        assert from_funnel == from_stage_page == expected, (user, params)
+        assert (
+            {s["stage"]: (s["median_days_in_stage"], s["timed_deals"]) for s in funnel_api["steps"] if s["timed_deals"]}
+            == {r["stage"]: (r["median_days"], r["stays"]) for r in stage_api["rows"] if r["stays"]}
+            == expected
+        )

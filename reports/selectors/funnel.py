@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import CharField, Count, Sum, Value
+from django.db.models import CharField, Count, F, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -162,15 +162,27 @@ def _in_months(rows, filterset: ReportFilter):
     return rows
 
 
-def _stays_of_deals(deals) -> list[tuple[object, int, int, int]]:
-    """(group key, stage, whole days, stays) of the finished stays of ``deals`` (annotated with a
-    ``group_key``), from each deal's ``stage_days``: one grouped query, no history read."""
-    deals_sql, params = deals.order_by().values("group_key", "stage_days").query.sql_with_params()
+def stays_of_deals(deals, *, key=None) -> list[tuple]:
+    """(group, stage, days, stays) of the finished stays of ``deals``, grouped by the expression
+    ``key`` (None: one group, ``0``): one grouped query over each deal's ``stage_days``, no
+    history read.
+
+    The one read of "days in a stage": the funnel and the time-in-stage report both call it, so
+    their figures cannot disagree. A stay runs from entering a stage to entering the next, and
+    lasts calendar days in the CRM's time zone (``opportunities.rollups.calendar_days_sql``, kept
+    by the database from the stage history), as the kept StageStay table counts them too."""
+    from django.db.models import Value
+
+    rows = deals.order_by().annotate(stay_group=key if key is not None else Value(0))
+    deals_sql, params = rows.values("stay_group", "stage_days").query.sql_with_params()
     expand, stage, days = stays_sql("d", vendor=connection.vendor)
-    sql = f"SELECT d.group_key, {stage}, {days}, COUNT(*) FROM ({deals_sql}) d {expand} GROUP BY 1, 2, 3"  # noqa: S608
+    sql = (
+        f"SELECT d.stay_group, {stage}, {days}, COUNT(*) FROM ({deals_sql}) d {expand} "  # noqa: S608
+        f"GROUP BY 1, 2, 3"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [(row[0], *(int(v) for v in row[1:])) for row in cursor.fetchall()]
+        return [(group, int(s), int(d), int(n)) for group, s, d, n in cursor.fetchall()]
 
 
 def _funnel_steps(stages: list[Stage], by_top: dict, histograms: dict) -> tuple[int, list[FunnelStep]]:
@@ -216,7 +228,8 @@ def median(histogram: list[tuple[int, int]]) -> Decimal | None:
 
 def funnel_report(*, user, params=None) -> FunnelReport:
     """How many deals created in the period reached each stage of a pipeline, the conversion to
-    the next stage, the drop-off and the median whole days spent in each stage.
+    the next stage, the drop-off and the median days spent in each stage (calendar days, as
+    :func:`stays_of_deals` counts them).
 
     A deal *reached* a stage when its history enters that stage or any later open or won stage
     (skipping a stage still passes it); every deal with a history reached the first stage. Lost
@@ -261,7 +274,7 @@ def funnel_report(*, user, params=None) -> FunnelReport:
     if kept is not None:
         stays = [(None, *row) for row in kept.values_list("stage_id", "days").annotate(n=Sum("stays")).order_by()]
     else:
-        stays = _stays_of_deals(deals)
+        stays = stays_of_deals(deals, key=F("group_key"))
     histograms: dict = {}
     for key, stage_id, days, n in stays:
         histograms.setdefault(key, {}).setdefault(stage_id, []).append((days, n))
