@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from imap_tools.errors import ImapToolsError
 
+from accounts.models import User
 from accounts.permissions import ChangeNotAllowed, sees_everything
 from contacts.models import Contact, Organization
 from core.exceptions import ValidationError
@@ -23,7 +24,7 @@ from core.outbox import event_emit, task_request
 from documents.services import document_upload
 from opportunities.models import Opportunity
 
-from . import imap
+from . import addresses, imap
 from .crypto import secret_decrypt, secret_encrypt
 from .models import (
     EmailAttachment,
@@ -198,34 +199,23 @@ def _folder_poll(box, mailbox: Mailbox, folder: str, result: PollResult) -> None
 # --- import and matching -------------------------------------------------------------------------
 
 
-def _deal_address_pattern():
-    template = settings.CRM_MAIL_DEAL_ADDRESS
-    if not template or "{id}" not in template:
-        return None
-    before, _sep, after = template.lower().partition("{id}")
-    return re.compile(re.escape(before) + r"(\d+)" + re.escape(after))
-
-
 SUBJECT_REFERENCE = re.compile(r"\[D(\d+)\]", re.IGNORECASE)
 
 
-def deal_address(opportunity_id: int) -> str:
-    """The address mail for this deal can be sent (or BCC'd) to, or "" when none is configured."""
-    template = settings.CRM_MAIL_DEAL_ADDRESS
-    return template.replace("{id}", str(opportunity_id)) if template and "{id}" in template else ""
-
-
 def _referenced_deal(parsed: ParsedMessage):
-    ids = []
-    pattern = _deal_address_pattern()
-    if pattern:
-        ids += [int(m.group(1)) for a in parsed.addresses if (m := pattern.fullmatch(a))]
+    ids = addresses.ids_in(parsed.routing_addresses, settings.CRM_MAIL_DEAL_ADDRESS)
     ids += [int(m) for m in SUBJECT_REFERENCE.findall(parsed.subject)]
     for deal_id in ids:
         deal = Opportunity.objects.active().filter(pk=deal_id).first()
         if deal:
             return deal
     return None
+
+
+def _addressed_user(parsed: ParsedMessage):
+    """The active user whose own address (``CRM_MAIL_USER_ADDRESS``) the message went to, or None."""
+    ids = addresses.ids_in(parsed.routing_addresses, settings.CRM_MAIL_USER_ADDRESS)
+    return User.objects.filter(pk__in=ids, is_active=True).order_by("pk").first() if ids else None
 
 
 @dataclass
@@ -235,27 +225,29 @@ class Match:
     organizations: list
 
 
-def email_match(parsed: ParsedMessage) -> Match:
-    """The deal, contacts and organizations a message belongs to (see the module's rules)."""
-    addresses = parsed.addresses
+def email_match(parsed: ParsedMessage, *, user=None) -> Match:
+    """The deal, contacts and organizations a message belongs to (see the module's rules). ``user``:
+    the user whose own address it went to; when the contacts have several open deals, theirs decides."""
+    wanted = parsed.addresses
     contacts = list(
-        Contact.objects.active().annotate(email_lower=Lower("email")).filter(email_lower__in=addresses).order_by("pk")
+        Contact.objects.active().annotate(email_lower=Lower("email")).filter(email_lower__in=wanted).order_by("pk")
     )
     org_ids = {c.organization_id for c in contacts if c.organization_id}
     org_ids |= set(
         Organization.objects.active()
         .annotate(email_lower=Lower("email"))
-        .filter(email_lower__in=addresses)
+        .filter(email_lower__in=wanted)
         .values_list("pk", flat=True)
     )
     organizations = list(Organization.objects.filter(pk__in=org_ids).order_by("pk"))
     deal = _referenced_deal(parsed)
     if deal is None and contacts:
-        open_deals = list(
-            Opportunity.objects.active().open().filter(contact__in=contacts).values_list("pk", flat=True)[:2]
-        )
-        if len(open_deals) == 1:
-            deal = Opportunity.objects.get(pk=open_deals[0])
+        open_deals = Opportunity.objects.active().open().filter(contact__in=contacts)
+        candidates = list(open_deals.values_list("pk", flat=True)[:2])
+        if len(candidates) > 1 and user is not None:  # the user's own deal with them, when there is one
+            candidates = list(open_deals.filter(owner=user).values_list("pk", flat=True)[:2])
+        if len(candidates) == 1:
+            deal = Opportunity.objects.get(pk=candidates[0])
     return Match(opportunity=deal, contacts=contacts, organizations=organizations)
 
 
@@ -279,13 +271,16 @@ def email_import(
     parsed = message_parse(raw)
     if EmailMessage.objects.filter(message_id=parsed.message_id).exists():
         return None
-    match = email_match(parsed)
+    user = _addressed_user(parsed)
+    match = email_match(parsed, user=user)
     refs = [*parsed.references, *([parsed.in_reply_to] if parsed.in_reply_to else [])]
     thread, parent = _thread_for(refs, parsed.subject, parsed.sent_at)
     opportunity = match.opportunity or (parent.opportunity if parent else None)
     if opportunity is None and not match.contacts and not match.organizations:
         return None  # from and to nobody in the CRM: not stored
     own = {mailbox.username.lower()} if mailbox else set()
+    # Sent by the user to their own address (BCC): their outgoing mail, logged as theirs.
+    sent_by = user if user is not None and user.email and parsed.from_address == user.email.lower() else None
     try:
         with transaction.atomic():
             email = EmailMessage.objects.create(
@@ -294,7 +289,8 @@ def email_import(
                 mailbox=mailbox,
                 folder=folder,
                 uid=uid,
-                outgoing=parsed.from_address in own,
+                outgoing=parsed.from_address in own or sent_by is not None,
+                sent_by=sent_by,
                 subject=parsed.subject,
                 from_name=parsed.from_name,
                 from_address=parsed.from_address,
