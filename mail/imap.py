@@ -31,6 +31,22 @@ class ConnectionSettings:
     password: str
 
 
+def tls_context() -> ssl.SSLContext:
+    """Certificates checked against the system's authorities, plus those of ``CRM_MAIL_CA_FILE`` (a
+    PEM file, for a mail server with a certificate of the company's own authority). Never unchecked."""
+    context = ssl.create_default_context()
+    if settings.CRM_MAIL_CA_FILE:
+        try:
+            context.load_verify_locations(cafile=settings.CRM_MAIL_CA_FILE)
+        except (OSError, ssl.SSLError) as exc:
+            raise MailboxConnectError(
+                "tls",
+                _("The certificate authorities file %(path)s cannot be read: %(error)s")
+                % {"path": settings.CRM_MAIL_CA_FILE, "error": exc},
+            ) from exc
+    return context
+
+
 def connect(cfg: ConnectionSettings):
     """A logged-in imap-tools mailbox, or :class:`MailboxConnectError` saying what failed."""
     timeout = settings.CRM_MAIL_TIMEOUT
@@ -42,11 +58,20 @@ def connect(cfg: ConnectionSettings):
         ) from exc
     try:
         if cfg.tls_mode == "ssl":
-            box = MailBox(cfg.host, cfg.port, timeout=timeout, ssl_context=ssl.create_default_context())
+            box = MailBox(cfg.host, cfg.port, timeout=timeout, ssl_context=tls_context())
         elif cfg.tls_mode == "starttls":
-            box = MailBoxStartTls(cfg.host, cfg.port, timeout=timeout, ssl_context=ssl.create_default_context())
+            box = MailBoxStartTls(cfg.host, cfg.port, timeout=timeout, ssl_context=tls_context())
         else:
             box = MailBoxUnencrypted(cfg.host, cfg.port, timeout=timeout)
+    except ssl.SSLCertVerificationError as exc:
+        raise MailboxConnectError(
+            "tls",
+            _(
+                "The server's certificate is not trusted (%(reason)s). If your mail server uses a certificate "
+                "of its own authority, an administrator adds that authority (CRM_MAIL_CA_FILE)."
+            )
+            % {"reason": exc.verify_message or exc.reason or exc},
+        ) from exc
     except ssl.SSLError as exc:
         raise MailboxConnectError("tls", _("The secure (TLS) connection failed: %(error)s") % {"error": exc}) from exc
     except TimeoutError as exc:

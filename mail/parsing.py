@@ -42,10 +42,18 @@ class ParsedMessage:
     text_body: str
     html_body: str
     attachments: list[ParsedAttachment] = field(default_factory=list)
+    # Where the mail server delivered it (Delivered-To, X-Original-To, Envelope-To): the only trace
+    # of a BCC, whose header the sender's client removes.
+    delivered_to: list[str] = field(default_factory=list)
 
     @property
     def addresses(self) -> set[str]:
         return {a for a in [self.from_address, *self.to, *self.cc] if a}
+
+    @property
+    def routing_addresses(self) -> set[str]:
+        """Every address it was sent or delivered to, and its sender's: where the CRM's own addresses are looked for."""
+        return self.addresses | set(self.delivered_to)
 
 
 _MSGID = re.compile(r"<[^<>\s]+>")
@@ -75,6 +83,21 @@ def _addresses(msg, name: str) -> list[tuple[str, str]]:
     if not raw:
         return []
     return [(n.strip(), a.strip().lower()) for n, a in getaddresses([raw]) if "@" in a]
+
+
+DELIVERY_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To")
+
+
+def _delivered_to(msg) -> list[str]:
+    """The envelope recipients the mail servers on the way wrote down, every occurrence of each header."""
+    found = []
+    for name in DELIVERY_HEADERS:
+        try:
+            values = [str(v) for v in msg.get_all(name) or ()]
+        except Exception:  # a malformed header: the others still count
+            values = [str(raw) for key, raw in msg.raw_items() if key.lower() == name.lower()]
+        found += [a.strip().lower() for _n, a in getaddresses(values) if "@" in a]
+    return list(dict.fromkeys(found))
 
 
 def _decode_bytes(payload: bytes, charset: str | None) -> str:
@@ -178,4 +201,5 @@ def message_parse(raw: bytes, *, max_bytes: int | None = None) -> ParsedMessage:
         text_body=text_body.replace("\x00", ""),
         html_body=html_body.replace("\x00", ""),
         attachments=attachments,
+        delivered_to=_delivered_to(msg),
     )

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from imap_tools.errors import ImapToolsError
 
+from accounts.models import User
 from accounts.permissions import ChangeNotAllowed, sees_everything
 from contacts.models import Contact, Organization
 from core.exceptions import ValidationError
@@ -23,7 +24,7 @@ from core.outbox import event_emit, task_request
 from documents.services import document_upload
 from opportunities.models import Opportunity
 
-from . import imap
+from . import addresses, imap
 from .crypto import secret_decrypt, secret_encrypt
 from .models import (
     EmailAttachment,
@@ -141,9 +142,10 @@ def _mailbox_poll(mailbox: Mailbox) -> PollResult:
         result.error = exc.message
         _mailbox_failed(mailbox, exc.message)
         return result
+    memo: dict = {}  # email_match's answers for this poll
     try:
         for folder in mailbox.folder_names:
-            _folder_poll(box, mailbox, folder, result)
+            _folder_poll(box, mailbox, folder, result, memo)
     except (OSError, ImapToolsError) as exc:
         result.error = f"{type(exc).__name__}: {exc}"
     finally:
@@ -158,7 +160,7 @@ def _mailbox_poll(mailbox: Mailbox) -> PollResult:
     return result
 
 
-def _folder_poll(box, mailbox: Mailbox, folder: str, result: PollResult) -> None:
+def _folder_poll(box, mailbox: Mailbox, folder: str, result: PollResult, memo: dict) -> None:
     state, _created = MailboxFolder.objects.get_or_create(mailbox=mailbox, name=folder)
     if not box.folder.exists(folder):
         raise ImapToolsError(_("The folder “%(folder)s” does not exist on the server.") % {"folder": folder})
@@ -175,7 +177,7 @@ def _folder_poll(box, mailbox: Mailbox, folder: str, result: PollResult) -> None
             for uid, raw in imap.messages_fetch(box, chunk):
                 try:
                     with transaction.atomic():
-                        stored = email_import(raw=raw, mailbox=mailbox, folder=folder, uid=uid)
+                        stored = email_import(raw=raw, mailbox=mailbox, folder=folder, uid=uid, memo=memo)
                 except Exception as exc:
                     reason = str(exc) if isinstance(exc, UnreadableMessage) else f"{type(exc).__name__}: {exc}"
                     logger.warning("Mailbox %s %s UID %s set aside: %s", mailbox.pk, folder, uid, reason)
@@ -198,34 +200,23 @@ def _folder_poll(box, mailbox: Mailbox, folder: str, result: PollResult) -> None
 # --- import and matching -------------------------------------------------------------------------
 
 
-def _deal_address_pattern():
-    template = settings.CRM_MAIL_DEAL_ADDRESS
-    if not template or "{id}" not in template:
-        return None
-    before, _sep, after = template.lower().partition("{id}")
-    return re.compile(re.escape(before) + r"(\d+)" + re.escape(after))
-
-
 SUBJECT_REFERENCE = re.compile(r"\[D(\d+)\]", re.IGNORECASE)
 
 
-def deal_address(opportunity_id: int) -> str:
-    """The address mail for this deal can be sent (or BCC'd) to, or "" when none is configured."""
-    template = settings.CRM_MAIL_DEAL_ADDRESS
-    return template.replace("{id}", str(opportunity_id)) if template and "{id}" in template else ""
-
-
 def _referenced_deal(parsed: ParsedMessage):
-    ids = []
-    pattern = _deal_address_pattern()
-    if pattern:
-        ids += [int(m.group(1)) for a in parsed.addresses if (m := pattern.fullmatch(a))]
+    ids = addresses.ids_in(parsed.routing_addresses, settings.CRM_MAIL_DEAL_ADDRESS)
     ids += [int(m) for m in SUBJECT_REFERENCE.findall(parsed.subject)]
     for deal_id in ids:
         deal = Opportunity.objects.active().filter(pk=deal_id).first()
         if deal:
             return deal
     return None
+
+
+def _addressed_user(parsed: ParsedMessage):
+    """The active user whose own address (``CRM_MAIL_USER_ADDRESS``) the message went to, or None."""
+    ids = addresses.ids_in(parsed.routing_addresses, settings.CRM_MAIL_USER_ADDRESS)
+    return User.objects.filter(pk__in=ids, is_active=True).order_by("pk").first() if ids else None
 
 
 @dataclass
@@ -235,9 +226,9 @@ class Match:
     organizations: list
 
 
-def email_match(parsed: ParsedMessage) -> Match:
-    """The deal, contacts and organizations a message belongs to (see the module's rules)."""
-    addresses = parsed.addresses
+def _correspondents(addresses: set[str], user) -> tuple[list, list, Opportunity | None]:
+    """The contacts with these addresses, their organizations (and organizations by their own
+    e-mail), and the contacts' one open deal (``user``'s one among several) or None."""
     contacts = list(
         Contact.objects.active().annotate(email_lower=Lower("email")).filter(email_lower__in=addresses).order_by("pk")
     )
@@ -248,15 +239,37 @@ def email_match(parsed: ParsedMessage) -> Match:
         .filter(email_lower__in=addresses)
         .values_list("pk", flat=True)
     )
-    organizations = list(Organization.objects.filter(pk__in=org_ids).order_by("pk"))
-    deal = _referenced_deal(parsed)
-    if deal is None and contacts:
-        open_deals = list(
-            Opportunity.objects.active().open().filter(contact__in=contacts).values_list("pk", flat=True)[:2]
-        )
-        if len(open_deals) == 1:
-            deal = Opportunity.objects.get(pk=open_deals[0])
-    return Match(opportunity=deal, contacts=contacts, organizations=organizations)
+    organizations = list(Organization.objects.filter(pk__in=org_ids).order_by("pk")) if org_ids else []
+    deal = None
+    if contacts:
+        open_deals = Opportunity.objects.active().open().filter(contact__in=contacts)
+        candidates = list(open_deals.values_list("pk", flat=True)[:2])
+        if len(candidates) > 1 and user is not None:  # the user's own deal with them, when there is one
+            candidates = list(open_deals.filter(owner=user).values_list("pk", flat=True)[:2])
+        if len(candidates) == 1:
+            deal = Opportunity.objects.get(pk=candidates[0])
+    return contacts, organizations, deal
+
+
+MATCH_MEMO_SIZE = 5000
+
+
+def email_match(parsed: ParsedMessage, *, user=None, memo: dict | None = None) -> Match:
+    """The deal, contacts and organizations a message belongs to (see the module's rules). ``user``:
+    the user whose own address it went to; when the contacts have several open deals, theirs decides.
+    ``memo``: one poll's answers by set of addresses, so a correspondent's hundredth message in a poll
+    costs no lookup (a poll is minutes long: a contact or deal changed meanwhile counts from the next)."""
+    key = (frozenset(parsed.addresses), getattr(user, "pk", None))
+    found = memo.get(key) if memo is not None else None
+    if found is None:
+        found = _correspondents(parsed.addresses, user)
+        if memo is not None:
+            if len(memo) >= MATCH_MEMO_SIZE:
+                memo.clear()
+            memo[key] = found
+    contacts, organizations, deal_of_contacts = found
+    deal = _referenced_deal(parsed) or deal_of_contacts
+    return Match(opportunity=deal, contacts=list(contacts), organizations=list(organizations))
 
 
 def _thread_for(parsed_refs: list[str], subject: str, sent_at) -> tuple[EmailThread, EmailMessage | None]:
@@ -271,21 +284,24 @@ def _thread_for(parsed_refs: list[str], subject: str, sent_at) -> tuple[EmailThr
 
 
 def email_import(
-    *, raw: bytes, mailbox: Mailbox | None = None, folder: str = "", uid: int | None = None
+    *, raw: bytes, mailbox: Mailbox | None = None, folder: str = "", uid: int | None = None, memo: dict | None = None
 ) -> EmailMessage | None:
     """Store one raw message when it concerns someone in the CRM. Returns the e-mail, or None when it
     was already stored or concerns nobody. Raises :class:`UnreadableMessage` for a message that
-    cannot be read at all (the caller sets it aside)."""
+    cannot be read at all (the caller sets it aside). ``memo``: see :func:`email_match`."""
     parsed = message_parse(raw)
     if EmailMessage.objects.filter(message_id=parsed.message_id).exists():
         return None
-    match = email_match(parsed)
+    user = _addressed_user(parsed)
+    match = email_match(parsed, user=user, memo=memo)
     refs = [*parsed.references, *([parsed.in_reply_to] if parsed.in_reply_to else [])]
     thread, parent = _thread_for(refs, parsed.subject, parsed.sent_at)
     opportunity = match.opportunity or (parent.opportunity if parent else None)
     if opportunity is None and not match.contacts and not match.organizations:
         return None  # from and to nobody in the CRM: not stored
     own = {mailbox.username.lower()} if mailbox else set()
+    # Sent by the user to their own address (BCC): their outgoing mail, logged as theirs.
+    sent_by = user if user is not None and user.email and parsed.from_address == user.email.lower() else None
     try:
         with transaction.atomic():
             email = EmailMessage.objects.create(
@@ -294,7 +310,8 @@ def email_import(
                 mailbox=mailbox,
                 folder=folder,
                 uid=uid,
-                outgoing=parsed.from_address in own,
+                outgoing=parsed.from_address in own or sent_by is not None,
+                sent_by=sent_by,
                 subject=parsed.subject,
                 from_name=parsed.from_name,
                 from_address=parsed.from_address,
@@ -310,8 +327,13 @@ def email_import(
             )
     except IntegrityError:  # another poller stored it a moment ago
         return None
-    email.contacts.set(match.contacts)
-    email.organizations.set(match.organizations)
+    # A new e-mail has no links yet: one INSERT each, without the read that .set() makes first.
+    EmailMessage.contacts.through.objects.bulk_create(
+        EmailMessage.contacts.through(emailmessage=email, contact=c) for c in match.contacts
+    )
+    EmailMessage.organizations.through.objects.bulk_create(
+        EmailMessage.organizations.through(emailmessage=email, organization=o) for o in match.organizations
+    )
     if thread.last_message_at is None or parsed.sent_at > thread.last_message_at:
         EmailThread.objects.filter(pk=thread.pk).update(last_message_at=parsed.sent_at)
     _attachments_store(email, parsed, owner=mailbox.owner if mailbox else None, contacts=match.contacts)

@@ -15,6 +15,7 @@ from documents.models import Document
 from opportunities.models import Opportunity
 
 from . import selectors, services
+from .addresses import user_address
 from .forms import ComposeForm, EmailTemplateForm, MailboxForm
 from .models import EmailMessage, EmailTemplate, Mailbox
 from .rendering import email_body
@@ -79,9 +80,12 @@ def mailbox_list(request):
                 request, _("Mailbox “%(name)s” connected. Test the connection below.") % {"name": mailbox.name}
             )
             return redirect("mail:mailbox_list")
-    return render(
-        request, "mail/mailbox_list.html", {"mailboxes": selectors.mailbox_list(user=request.user), "form": form}
-    )
+    context = {
+        "mailboxes": selectors.mailbox_list(user=request.user),
+        "form": form,
+        "own_address": user_address(request.user.pk),
+    }
+    return render(request, "mail/mailbox_list.html", context)
 
 
 @login_required

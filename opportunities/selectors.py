@@ -58,7 +58,19 @@ def opportunity_history(*, opportunity: Opportunity):
     )
 
 
-TIMELINE_KINDS = ("stage", "field", "activity", "note", "document", "quote")
+TIMELINE_KINDS = ("stage", "field", "activity", "note", "document", "quote", "email")
+# What a timeline entry shows of an e-mail: never its bodies (a long message would be read for a line).
+TIMELINE_EMAIL_FIELDS = (
+    "id",
+    "subject",
+    "from_name",
+    "from_address",
+    "outgoing",
+    "send_status",
+    "sent_at",
+    "sent_by",
+    "opportunity",
+)
 TIMELINE_PAGE_SIZE = 20
 
 
@@ -80,7 +92,9 @@ def opportunity_timeline(
     *, opportunity: Opportunity, kinds=TIMELINE_KINDS, page: int = 1, per_page: int = TIMELINE_PAGE_SIZE, history=None
 ) -> dict:
     """Everything that happened to the deal, newest first: stage moves, field changes (an amount with
-    the currency it was in at the time), activities planned and done, documents and quotes.
+    the currency it was in at the time), activities planned and done, notes, documents, quotes and
+    e-mails (received or sent, not the dismissed ones; whoever sees the deal sees its e-mails, the
+    rule of ``mail.querysets``).
 
     ``kinds`` narrows it to some of :data:`TIMELINE_KINDS`; ``page`` (1-based) of ``per_page``
     entries; ``history``, the stage history already read for the page (:func:`opportunity_history`),
@@ -135,6 +149,14 @@ def opportunity_timeline(
         entries += [
             {"at": q.created_at, "kind": "quote", "by": q.owner, "quote": q, "id": q.pk}
             for q in opportunity.quotes.select_related("owner").order_by("-created_at", "-id")[:upto]
+        ]
+    if "email" in kinds:  # the mail app's e-mails, by reverse relation: no import of it here
+        emails = (
+            opportunity.emails.exclude(link_status="dismissed").select_related("sent_by").only(*TIMELINE_EMAIL_FIELDS)
+        )
+        entries += [
+            {"at": e.sent_at, "kind": "email", "by": e.sent_by or e.from_name or e.from_address, "email": e, "id": e.pk}
+            for e in emails.order_by("-sent_at", "-id")[:upto]
         ]
     entries.sort(key=lambda e: (e["at"], e["id"]), reverse=True)
     start = (page - 1) * per_page

@@ -87,6 +87,7 @@ TIMELINE_KIND_CHOICES = [
     ("note", gettext_lazy("Notes")),
     ("document", gettext_lazy("Documents")),
     ("quote", gettext_lazy("Quotes")),
+    ("email", gettext_lazy("E-mails")),
 ]
 
 

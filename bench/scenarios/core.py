@@ -84,7 +84,7 @@ BUDGETS = {
     # + the lines, quotes, documents, activities, history, field changes, form choices, and whether the
     # reader may restore or purge it; the timeline's activities (planned, done), documents and quotes
     # (one query each) and the lost reasons of the stage bar's question
-    "deal_detail_html": 25,  # + the e-mail card (issue 19), the tags (issue 21), the notes feed (issue 18)
+    "deal_detail_html": 26,  # + the e-mail card and timeline e-mails (issue 19), tags (21), notes feed (18)
     "pipeline_summary": 3,
     "move_service": 8,
 }

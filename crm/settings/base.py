@@ -341,6 +341,8 @@ CRM_UPLOAD_MAX_BYTES = env.int("CRM_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
 # per-deal address template ("crm+d{id}@example.com"; empty: none) and the Message-ID domain.
 CRM_MAIL_KEY = env("CRM_MAIL_KEY", default="")
 CRM_MAIL_DEAL_ADDRESS = env("CRM_MAIL_DEAL_ADDRESS", default="")
+CRM_MAIL_USER_ADDRESS = env("CRM_MAIL_USER_ADDRESS", default="")
+CRM_MAIL_CA_FILE = env("CRM_MAIL_CA_FILE", default="")
 CRM_MAIL_MESSAGE_ID_DOMAIN = env("CRM_MAIL_MESSAGE_ID_DOMAIN", default="crm.localhost")
 CRM_MAIL_TIMEOUT = env.float("CRM_MAIL_TIMEOUT", default=20.0)
 # Where the CRM is reachable, for links in e-mails sent by workers (no request to build them from).

@@ -4,6 +4,7 @@ A tag, so the pages of other apps include it with one line and no change to thei
 
 from django import template
 
+from mail.addresses import deal_address
 from mail.rendering import snippet
 from mail.selectors import email_recent
 
@@ -24,7 +25,14 @@ def record_emails(context, opp=None, contact=None, org=None):
     kind, obj = next(
         (k, v) for k, v in (("opportunity", opp), ("contact", contact), ("organization", org)) if v is not None
     )
-    return {"emails": emails, "total": total, "kind": kind, "record": obj, "request": context["request"]}
+    return {
+        "emails": emails,
+        "total": total,
+        "kind": kind,
+        "record": obj,
+        "request": context["request"],
+        "bcc_address": deal_address(opp.pk) if opp is not None else "",
+    }
 
 
 @register.filter

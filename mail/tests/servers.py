@@ -28,6 +28,7 @@ class Dovecot:
     process: subprocess.Popen
     user: str = USER
     password: str = PASSWORD
+    tls_port: int = 0  # the IMAPS port when started with a certificate
 
     def append(self, raw: bytes, folder: str = "INBOX") -> None:
         """Deliver a message the way a mail client files one: IMAP APPEND."""
@@ -47,10 +48,14 @@ def _identity() -> tuple[str, str, int, int, str]:
     return "dovecot", dovenull.pw_name, dovecot.pw_uid, dovecot.pw_gid, grp.getgrgid(dovecot.pw_gid).gr_name
 
 
-def dovecot_start(root: Path) -> Dovecot:
+def dovecot_start(root: Path, *, tls: tuple[Path, Path] | None = None) -> Dovecot:
+    """Dovecot on a port of our range; with ``tls`` (certificate chain and key, PEM files) it also
+    answers IMAPS on a second port and STARTTLS on the first."""
     binary = required_program("dovecot", "apt-get install dovecot-imapd", "/usr/sbin/dovecot")
     internal, login, uid, gid, group = _identity()
     port = service_port()
+    tls_port = service_port() if tls else 0
+    ssl_config = f"ssl = yes\nssl_cert = <{tls[0]}\nssl_key = <{tls[1]}" if tls else "ssl = no"
     for sub in ("run", "state", "mail"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     os.chown(root / "mail", uid, gid)
@@ -64,7 +69,7 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl_config}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{root}/mail/%u
@@ -78,7 +83,9 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
+    ssl = yes
   }}
   chroot =
 }}
@@ -106,10 +113,12 @@ namespace inbox {{
     process = subprocess.Popen([binary, "-F", "-c", str(config)])  # noqa: S603 (our own arguments)
     try:
         wait_for_port(port, process, "dovecot", timeout=30)
+        if tls_port:
+            wait_for_port(tls_port, process, "dovecot (IMAPS)", timeout=30)
     except RuntimeError:
         stop(process)
         raise
-    return Dovecot(port=port, root=root, process=process)
+    return Dovecot(port=port, root=root, process=process, tls_port=tls_port)
 
 
 def dovecot_stop(server: Dovecot) -> None:

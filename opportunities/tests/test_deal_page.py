@@ -209,8 +209,8 @@ def test_the_timeline_is_paginated_in_constant_queries(client, rep, stages, n, d
     client.force_login(rep)
     url = reverse("opportunities:timeline", args=[deal.pk])
     # session, user, deal; stages, field changes, currency changes, activities planned and done,
-    # notes, documents, quotes
-    with django_assert_num_queries(11):
+    # notes, documents, quotes, e-mails
+    with django_assert_num_queries(12):
         response = client.get(url + "?page=2")
     assert response.status_code == 200
     timeline = response.context["timeline"]
@@ -283,3 +283,39 @@ def test_a_list_cell_edit_answers_with_its_row(client, rep, stages):
     assert row.lstrip().startswith(f'<tr data-opportunity-id="{deal.pk}"') and "€99.00" in row
     assert 'data-inline-edit="amount"' in row
     assert Opportunity.objects.get(pk=deal.pk).amount == Decimal("99.00")
+
+
+def test_the_timeline_shows_the_deals_emails_and_filters_them(client, rep, other_rep, stages):
+    from datetime import timedelta
+
+    from mail.models import EmailMessage, EmailThread
+
+    deal = _busy_deal(rep, stages, 1)
+    thread = EmailThread.objects.create(subject="Offerta")
+    later = timezone.now() + timedelta(minutes=5)
+    received = EmailMessage.objects.create(
+        message_id="<in@example.com>", thread=thread, subject="Domanda sul prezzo", from_name="Mario Rossi",
+        from_address="mario@example.com", sent_at=later, opportunity=deal,
+    )  # fmt: skip
+    EmailMessage.objects.create(
+        message_id="<out@example.com>", thread=thread, subject="Re: Domanda sul prezzo", outgoing=True,
+        sent_by=rep, send_status="failed", from_address="rep@example.com", sent_at=later, opportunity=deal,
+    )  # fmt: skip
+    EmailMessage.objects.create(
+        message_id="<no@example.com>", thread=thread, subject="Pubblicità", from_address="spam@example.com",
+        sent_at=later, opportunity=deal, link_status="dismissed",
+    )  # fmt: skip
+    client.force_login(rep)
+    html = client.get(deal.get_absolute_url()).content.decode()
+    timeline = html[html.index('data-fragment="timeline"') :]
+    # Newest first: the reply (same minute, made later) above the message, both above the older events.
+    reply, message = timeline.index("Re: Domanda sul prezzo"), timeline.index("Domanda sul prezzo</a>")
+    assert reply < message < timeline.index("Quote 0")
+    assert "E-mail received" in timeline and "E-mail sent" in timeline and "Not sent" in timeline
+    assert reverse("mail:detail", args=[received.pk]) in timeline and "Mario Rossi" in timeline
+    assert "Pubblicità" not in timeline  # dismissed
+    entries = client.get(reverse("opportunities:timeline", args=[deal.pk]) + "?kind=email").context["timeline"]
+    assert [e["email"].subject for e in entries["entries"]] == ["Re: Domanda sul prezzo", "Domanda sul prezzo"]
+    # Whoever may not see the deal does not get its timeline.
+    client.force_login(other_rep)
+    assert client.get(reverse("opportunities:timeline", args=[deal.pk]) + "?kind=email").status_code == 404

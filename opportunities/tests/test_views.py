@@ -101,13 +101,59 @@ def test_deal_page_shows_its_stage_history_in_constant_queries(client, rep, stag
     # Among them: the products of the add-line form, the lost reasons of the stage bar's question, and
     # one query for each of the timeline's field changes, activities planned, done, notes, documents and
     # quotes; the notes feed's notes, their mentions and whether the reader may change the deal; the
-    # e-mail card (mail/templatetags) and the tags (issue 21).
-    with django_assert_num_queries(25):
+    # e-mail card (mail/templatetags), the timeline's e-mails and the tags (issue 21).
+    with django_assert_num_queries(26):
         response = client.get(deal.get_absolute_url())
     history = list(response.context["history"])
     assert len(history) == moves + 1
     assert history[0].to_stage == stages["New"]
     assert b'data-testid="stage-history"' in response.content
+
+
+def _emails_of(deal, n):
+    """``n`` e-mails of the deal, one a minute back from now, received from its contact (bulk: 500 of them)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from mail.models import EmailMessage, EmailThread
+
+    thread = EmailThread.objects.create(subject="Offerta")
+    now = timezone.now()
+    EmailMessage.objects.bulk_create(
+        EmailMessage(
+            message_id=f"<deal-{deal.pk}-{i}@example.com>",
+            thread=thread,
+            subject=f"Messaggio {i}",
+            from_name="Mario Rossi",
+            from_address="mario@example.com",
+            sent_at=now - datetime.timedelta(minutes=i),
+            opportunity=deal,
+            text_body="Buongiorno " * 200,
+        )
+        for i in range(n)
+    )
+
+
+@pytest.mark.parametrize("emails", [1, 500])
+def test_the_deal_page_with_500_emails_keeps_its_query_budget(client, rep, stages, emails, django_assert_num_queries):
+    deal = OpportunityFactory(owner=rep, stage=stages["New"])
+    deal = opportunity_move_stage(opportunity=deal, stage=stages["Qualifying"], user=rep)
+    _emails_of(deal, emails)
+    client.force_login(rep)
+    # The same budget as a deal without e-mails (above): the card reads its five newest with the
+    # total in one query, the timeline one page of them in another.
+    with django_assert_num_queries(26):
+        response = client.get(deal.get_absolute_url())
+    html = response.content.decode()
+    timeline = html[html.index('data-fragment="timeline"') :]
+    shown = [e["email"].subject for e in response.context["timeline"]["entries"] if e["kind"] == "email"]
+    # The newest e-mails, newest first, among the deal's own entries on a page of 20.
+    assert shown == [f"Messaggio {i}" for i in range(len(shown))]
+    assert len(shown) == emails if emails == 1 else 15 <= len(shown) < 20
+    assert "Messaggio 0" in timeline and f"Messaggio {len(shown)}" not in timeline
+    assert response.context["timeline"]["has_next"] == (emails == 500)
+    assert ('data-testid="timeline-older"' in timeline) == (emails == 500)
 
 
 def test_create_a_deal_with_the_form(client, rep, stages):
