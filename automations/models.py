@@ -114,10 +114,14 @@ class Rule(models.Model):
         indexes = [models.Index(fields=["trigger"], condition=Q(enabled=True), name="rule_enabled_trigger_idx")]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(trigger="stage_entered") | Q(trigger_stage__isnull=False), name="rule_stage_trigger_stage"
+                condition=~Q(trigger="stage_entered") | Q(trigger_stage__isnull=False),
+                name="rule_stage_trigger_stage",
+                violation_error_message=_("Choose the stage."),
             ),
             models.CheckConstraint(
-                condition=~Q(trigger="field_changed") | ~Q(trigger_field=""), name="rule_field_trigger_field"
+                condition=~Q(trigger="field_changed") | ~Q(trigger_field=""),
+                name="rule_field_trigger_field",
+                violation_error_message=_("Name the field."),
             ),
         ]
 

@@ -9,7 +9,7 @@ from activities.models import Activity
 from opportunities.models import Opportunity, OpportunityChange
 from pipeline.models import StageChange
 
-from .models import Rule, RuleRun, Trigger
+from .models import Rule, RuleAction, RuleRun, Trigger
 from .querysets import rule_conditions_q
 
 LAST_RUNS = 5
@@ -23,8 +23,11 @@ def rule_list(*, user):
     runs = RuleRun.objects.select_related("opportunity").order_by("-created_at", "-id")
     return (
         Rule.objects.editable_by(user)
-        .select_related("team", "trigger_stage", "trigger_lost_reason")
-        .prefetch_related("actions", Prefetch("runs", queryset=runs[:LAST_RUNS], to_attr="last_runs"))
+        .select_related("team", "trigger_stage__pipeline", "trigger_lost_reason")
+        .prefetch_related(
+            Prefetch("actions", queryset=RuleAction.objects.select_related("stage__pipeline", "user")),
+            Prefetch("runs", queryset=runs[:LAST_RUNS], to_attr="last_runs"),
+        )
         .order_by("name", "id")
     )
 
