@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Team, User
 from accounts.permissions import sees_everything, team_ids
 from activities.models import Activity
+from core.forms import StyledFormMixin
 from pipeline.models import LostReason, Stage
 
 from .models import Rule, RuleAction
@@ -17,7 +18,7 @@ def _users(user):
     return users.filter(team_id__in=team_ids(user))
 
 
-class RuleForm(forms.ModelForm):
+class RuleForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = Rule
         fields = [
@@ -56,14 +57,11 @@ class RuleForm(forms.ModelForm):
         self.fields["owner"].queryset = _users(user)
         self.fields["trigger_field"].help_text = _("For “a field changes”: owner, amount, next_step, probability…")
         self.fields["custom_field"].help_text = _("The key of a custom field of deals.")
-        for field in self.fields.values():
-            css = "form-check-input" if isinstance(field.widget, forms.CheckboxInput) else "form-control"
-            if isinstance(field.widget, forms.Select):
-                css = "form-select"
-            field.widget.attrs.setdefault("class", css)
 
 
-class RuleActionForm(forms.ModelForm):
+class RuleActionForm(StyledFormMixin, forms.ModelForm):
+    compact = True
+
     activity_kind = forms.ChoiceField(
         label=_("activity kind"), choices=[("", "—"), *Activity.Kind.choices], required=False
     )
@@ -91,11 +89,6 @@ class RuleActionForm(forms.ModelForm):
         self.fields["stage"].queryset = Stage.objects.select_related("pipeline").order_by("pipeline__name", "order")
         self.fields["field"].help_text = _("owner, probability, next_step or custom:<key>")
         self.fields["kind"].required = False
-        for field in self.fields.values():
-            css = "form-control form-control-sm"
-            if isinstance(field.widget, forms.Select):
-                css = "form-select form-select-sm"
-            field.widget.attrs.setdefault("class", css)
 
 
 RuleActionFormSet = inlineformset_factory(

@@ -62,3 +62,8 @@ def test_a_drag_to_demo_scheduled_creates_the_rules_task(italian, live_server, l
     expect(page.locator("[data-testid=runs]").get_by_text("Tablet Rossi")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(page, "automation-rules-phone")
+
+    page.get_by_role("link", name="Demo fissata: preparare la demo").click()
+    expect(page.get_by_role("heading", name="Modifica regola automatica")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, "automation-rule-edit-phone")
