@@ -44,6 +44,7 @@ urlpatterns = [
     path("tags/", include("tags.urls")),
     path("notes/", include("notes.urls")),
     path("notifications/", include("notifications.urls")),
+    path("automations/", include("automations.urls")),
     path("admin/", admin.site.urls),
 ]
 

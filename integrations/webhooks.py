@@ -403,3 +403,13 @@ def webhook_deliveries_send_due(
                 break
             sent += webhook_delivery_send(delivery)
     return sent
+
+
+def webhook_post(url: str, payload: dict) -> tuple[int, str]:
+    """POST ``payload`` as JSON to ``url`` once, with the same guards as a subscription's delivery
+    (public addresses only, no redirects followed, a short excerpt of the answer). For callers that
+    log the outcome themselves (an automation rule's webhook action). Raises TargetRefused, OSError,
+    ValueError or HTTPException when nothing was answered."""
+    body = json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str).encode()
+    headers = {"Content-Type": "application/json", "User-Agent": "SalesCRM-Automations/1"}
+    return _post(url, body, headers)

@@ -27,6 +27,7 @@ from accounts.models import User
 from accounts.tests.factories import TeamFactory, UserFactory
 from activities.models import CalendarFeedToken
 from activities.tests.factories import ActivityFactory
+from automations.models import Rule
 from contacts.tests.factories import ContactFactory, OrganizationFactory
 from core.models import OutboxEvent
 from documents.services import document_upload
@@ -344,6 +345,7 @@ def _world_build():
     subscription = subscription_create(user=manager, report="funnel", params={}, frequency="weekly")
     custom_field = CustomFieldFactory(key="settore_matrix")
     notification = Notification.objects.create(user=rep, kind="mention", text="Menzione", url="/")
+    rule = Rule.objects.create(name="Regola Nord", team=nord, created_by=manager, trigger="created")
     objects = {name: value for name, value in locals().items() if hasattr(value, "pk")}
     objects.update(stages=stages, pipeline=pipeline, lost_reason=lost_reason)
     return World(users=users, token=readonly_raw, objects=objects)
@@ -1258,6 +1260,12 @@ ROUTES = [
     R("notifications:read", "POST", "own", ok=302, args=lambda w: [w.notification.pk]),
     R("notifications:read_all", "POST", "login", ok=302),
     R("notifications:preferences", "GET", "login"),
+    # --- automation rules: managers (their teams' rules) and admins
+    R("automations:list", "GET", "webforms"),
+    R("automations:create", "GET", "webforms"),
+    R("automations:edit", "GET", "webforms_object", args=lambda w: [w.rule.pk]),
+    R("automations:preview", "GET", "webforms_object", args=lambda w: [w.rule.pk]),
+    R("automations:toggle", "POST", "webforms_object", ok=302, args=lambda w: [w.rule.pk]),
 ]
 
 

@@ -36,6 +36,7 @@ def test_every_periodic_task_is_scheduled():
         "privacy.tasks.retention_review_list",
         "notifications.tasks.notifications_time_based",
         "notifications.tasks.notifications_digest_send",
+        "automations.tasks.rules_time_based",
     }
 
 

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "salesdata",
     "notes",
     "notifications",
+    "automations",
     "integrations",
     "webforms",
     "customfields",
@@ -255,6 +256,8 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-time-based": {"task": "notifications.tasks.notifications_time_based", "schedule": 300.0},
     # Each user's daily digest of unread notifications, at the hour they chose.
     "notifications-digest": {"task": "notifications.tasks.notifications_digest_send", "schedule": crontab(minute=5)},
+    # Automation rules on deals gone rotten and activities fallen due (automations/services.py).
+    "automations-time-based": {"task": "automations.tasks.rules_time_based", "schedule": 300.0},
     # Sent quotes past their validity become expired.
     "quotes-expire": {"task": "quotes.tasks.quotes_expire", "schedule": 3600.0},
     # E-mail: poll the connected IMAP mailboxes; send what the outbox left pending (mail/tasks.py).

@@ -222,6 +222,8 @@ class Command(BaseCommand):
             created = self._deals(rng, deals, users, orgs, contacts, products)
             quotes = self._quotes(rng)
         self._outbox_drain()
+        # After the drain: the example rules act on what happens from now on, not on the demo's history.
+        self._rules(users)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data loaded: {len(users)} users, {len(orgs)} organizations, {len(contacts)} contacts, "
@@ -547,6 +549,47 @@ class Command(BaseCommand):
             )
             if done:
                 opportunity_activity_done(opportunity_id=opp.pk, done_at=due)
+
+    def _rules(self, users) -> None:
+        """Three example automation rules (automations), an administrator's, for every team."""
+        from automations.models import ActionKind, Recipient, Rule, RuleAction, Trigger
+        from automations.services import rule_save
+        from pipeline.models import LostReason
+
+        if Rule.objects.exists():
+            return
+        admin = users["admin"]
+        pipeline = Pipeline.objects.default()
+        demo = pipeline.stages.filter(name="Demo scheduled").first()
+        price = LostReason.objects.filter(name="Price").first()
+        if demo is not None:
+            rule_save(
+                user=admin,
+                name="Demo fissata: preparare la demo",
+                trigger=Trigger.STAGE_ENTERED,
+                trigger_stage=demo,
+                actions=[
+                    RuleAction(
+                        kind=ActionKind.CREATE_ACTIVITY, text="Prepare the demo", activity_kind="task", due_days=2
+                    )
+                ],
+            )
+        if price is not None:
+            rule_save(
+                user=admin,
+                name="Persa per il prezzo: avvisare il responsabile",
+                trigger=Trigger.LOST,
+                trigger_lost_reason=price,
+                actions=[RuleAction(kind=ActionKind.NOTIFY, text="Persa per il prezzo", recipient=Recipient.MANAGER)],
+            )
+        rule_save(
+            user=admin,
+            name="Vinta: chiamata di avvio",
+            trigger=Trigger.WON,
+            actions=[
+                RuleAction(kind=ActionKind.CREATE_ACTIVITY, text="Kick-off call", activity_kind="call", due_days=3)
+            ],
+        )
 
     def _outbox_drain(self):
         """Deliver the seed's own outbox events now, as the worker would, so a fresh `make run` has no
