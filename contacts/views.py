@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import can_edit
 from core.exports import MONEY, Column
 from core.views import archive_toggle, form_page, list_page, lookup_response, paginate, purge_page
+from customfields.display import list_context
 from customfields.exports import custom_export_columns
 from dedupe.forms import create_unless_duplicate
 from opportunities.selectors import opportunity_list
@@ -81,6 +82,7 @@ def organization_list(request):
         template="contacts/organization_list.html",
         export_columns=lambda: [*ORGANIZATION_COLUMNS, *custom_export_columns("organization")],
         export_name="organizations",
+        context_extra=list_context("organization"),
     )
 
 
@@ -165,6 +167,7 @@ def contact_list(request):
         template="contacts/contact_list.html",
         export_columns=lambda: [*CONTACT_COLUMNS, *custom_export_columns("contact")],
         export_name="contacts",
+        context_extra=list_context("contact"),
     )
 
 

@@ -49,12 +49,24 @@ def form_add_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
-def list_page(request, *, selector, filterset_class, template, export_columns=None, export_name="export", count=None):
+def list_page(
+    request,
+    *,
+    selector,
+    filterset_class,
+    template,
+    export_columns=None,
+    export_name="export",
+    count=None,
+    context_extra=None,
+):
     """A filtered, paginated list; ``?archived=1`` lists the archived records instead.
 
     With ``export_columns``, ``?export=csv`` or ``?export=xlsx`` downloads every row the filters
     select (not just the page on screen), in the list's order. ``count(filterset, archived)``, when
     given, returns the number of rows when it is known without counting them (else None).
+    ``context_extra(request, rows)`` adds to the page's context what the rows on screen need
+    (custom columns, say); it gets the page's rows as a list.
     """
     archived = request.GET.get("archived") == "1"
     queryset = selector(user=request.user, include_archived=archived)
@@ -67,6 +79,8 @@ def list_page(request, *, selector, filterset_class, template, export_columns=No
             request, rows=filterset.qs.iterator(chunk_size=2000), columns=columns, filename=export_name
         )
     page = paginate(request, filterset.qs, count=count(filterset, archived) if count else None)
+    if context_extra:
+        page.object_list = list(page.object_list)
     context = {
         "filter": filterset,
         "page": page,
@@ -75,6 +89,7 @@ def list_page(request, *, selector, filterset_class, template, export_columns=No
         "exportable": bool(export_columns),
         # An empty list says "nothing yet" or "nothing matches" depending on this.
         "filtered": any(value.strip() for name, value in request.GET.items() if name in filterset.filters),
+        **(context_extra(request, page.object_list) if context_extra else {}),
     }
     return render(request, template, context)
 

@@ -17,6 +17,7 @@ from core.currency import quantize_cents
 from core.exceptions import StaleVersionError
 from core.exports import BASE_AMOUNT_LABEL, MONEY, Column
 from core.views import archive_toggle, form_add_errors, form_page, list_page, purge_page
+from customfields.display import list_columns, list_context, rows_attach
 from customfields.exports import custom_export_columns
 from pipeline.models import LostReason
 
@@ -73,6 +74,7 @@ def opportunity_list(request):
         export_columns=lambda: [*EXPORT_COLUMNS, *custom_export_columns("deal")],
         export_name="deals",
         count=count,
+        context_extra=list_context("deal"),
     )
 
 
@@ -265,6 +267,7 @@ def opportunity_field_edit(request, pk, field):
                 deal = selectors.opportunity_list(user=request.user, include_archived=True, with_can_edit=True).get(
                     pk=pk
                 )
+                rows_attach(list_columns("deal", request.POST.getlist("columns")), [deal])
                 row = render_to_string("opportunities/_list_row.html", {"deal": deal}, request=request)
                 return JsonResponse({"ok": True, "message": str(_("Changes saved.")), "row": row})
             return JsonResponse({"ok": True, "message": str(_("Changes saved.")), "fragments": _fragments(request, pk)})
