@@ -16,12 +16,6 @@ from products.models import Product
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pipeline")]
 
 
-@pytest.fixture(autouse=True)
-def _language_back():
-    yield
-    translation.deactivate()
-
-
 def _set(model, obj, values):
     model.objects.filter(pk=obj.pk).update(custom_fields=values)
 
@@ -292,3 +286,70 @@ def test_a_renamed_user_is_seen_by_the_next_page(client, rep, manager):
     manager.save()
 
     assert "Giulia Verdi" in client.get("/opportunities/").content.decode()
+
+
+# --- sorting by a custom field
+
+
+def _deal_names(response):
+    return [deal.name for deal in response.context["objects"]]
+
+
+def test_the_deal_list_sorts_by_a_custom_field_with_empty_values_last(client, rep):
+    settore(in_list=True)  # choices in the order manifattura, servizi, pa
+    CustomFieldFactory(key="budget", type="money", in_list=True)
+    CustomFieldFactory(key="firma", type="date", in_list=True)
+    rows = {
+        "A": {"settore": "pa", "budget": {"amount": "900.00", "currency": "EUR"}, "firma": "2026-02-01"},
+        "B": {"settore": "manifattura", "budget": {"amount": "10000.00", "currency": "EUR"}, "firma": "2025-12-31"},
+        "C": {"settore": "servizi", "budget": {"amount": "95.50", "currency": "EUR"}},
+        "D": {},
+    }
+    for name, values in rows.items():
+        _set(Opportunity, OpportunityFactory(owner=rep, name=name), values)
+    client.force_login(rep)
+
+    def names(ordering):
+        return _deal_names(client.get(reverse("opportunities:list"), {"ordering": ordering}))
+
+    assert names("cf_budget") == ["C", "A", "B", "D"]  # as numbers, not as text
+    assert names("-cf_budget") == ["B", "A", "C", "D"]
+    assert names("cf_settore") == ["B", "C", "A", "D"]  # the administrator's order of the choices
+    assert names("cf_firma")[:2] == ["B", "A"]  # C and D have no date: last, either way
+    assert names("-cf_firma")[:2] == ["A", "B"]
+    assert set(names("-cf_firma")[2:]) == {"C", "D"}
+
+
+def test_organizations_and_contacts_sort_by_a_custom_field(client, rep, manager, teammate):
+    CustomFieldFactory(entity="organization", key="dipendenti", type="integer", in_list=True)
+    CustomFieldFactory(entity="contact", key="referente", type="user", in_list=True)
+    for name, employees in [("Big", 1200), ("Small", 9), ("Mid", 250)]:
+        _set(Organization, OrganizationFactory(owner=rep, name=name), {"dipendenti": employees})
+    manager.last_name, teammate.last_name = "Zanetti", "Alberti"
+    manager.save()
+    teammate.save()
+    _set(Contact, ContactFactory(owner=rep, first_name="Uno"), {"referente": manager.pk})
+    _set(Contact, ContactFactory(owner=rep, first_name="Due"), {"referente": teammate.pk})
+    client.force_login(rep)
+
+    orgs = client.get(reverse("contacts:organization_list"), {"ordering": "-cf_dipendenti"})
+    contacts = client.get(reverse("contacts:contact_list"), {"ordering": "cf_referente"})
+
+    assert [o.name for o in orgs.context["objects"]] == ["Big", "Mid", "Small"]
+    assert [c.first_name for c in contacts.context["objects"]] == ["Due", "Uno"]  # by the user's name
+
+
+def test_the_api_sorts_by_a_custom_field_and_refuses_an_unknown_one(client, rep):
+    CustomFieldFactory(key="punteggio", type="decimal")
+    for name, score in [("Low", "2.5"), ("High", "10"), ("Mid", "7.25")]:
+        _set(Opportunity, OpportunityFactory(owner=rep, name=name), {"punteggio": score})
+    client.force_login(rep)
+
+    response = client.get("/api/v1/opportunities/", {"ordering": "-cf_punteggio"})
+    refused = client.get("/api/v1/opportunities/", {"ordering": "cf_nope"})
+    orgs = client.get("/api/v1/organizations/", {"ordering": "cf_nope"})
+
+    assert response.status_code == 200, response.content
+    assert [row["name"] for row in response.json()["results"]] == ["High", "Mid", "Low"]
+    assert refused.status_code == 400 and "ordering" in refused.content.decode()
+    assert orgs.status_code == 400
