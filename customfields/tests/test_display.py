@@ -353,3 +353,19 @@ def test_the_api_sorts_by_a_custom_field_and_refuses_an_unknown_one(client, rep)
     assert [row["name"] for row in response.json()["results"]] == ["High", "Mid", "Low"]
     assert refused.status_code == 400 and "ordering" in refused.content.decode()
     assert orgs.status_code == 400
+
+
+def test_organization_and_contact_lists_filter_by_a_custom_field(client, rep):
+    CustomFieldFactory(entity="organization", key="sdi", label_en="SDI code")
+    CustomFieldFactory(entity="contact", key="vip", type="boolean")
+    _set(Organization, OrganizationFactory(owner=rep, name="With"), {"sdi": "M5UXCR1"})
+    OrganizationFactory(owner=rep, name="Without")
+    _set(Contact, ContactFactory(owner=rep, first_name="Vip"), {"vip": True})
+    ContactFactory(owner=rep, first_name="Other")
+    client.force_login(rep)
+
+    orgs = client.get(reverse("contacts:organization_list"), {"cf_sdi__empty": "false"})
+    contacts = client.get("/api/v1/contacts/", {"cf_vip": "true"})
+
+    assert [o.name for o in orgs.context["objects"]] == ["With"]
+    assert [c["first_name"] for c in contacts.json()["results"]] == ["Vip"]
