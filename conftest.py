@@ -69,6 +69,12 @@ def _fast_and_isolated(settings):
     from django.utils import translation
 
     translation.activate(settings.LANGUAGE_CODE)
+    from customfields import selectors as customfield_selectors
+
+    customfield_selectors.namespace = f"customfield-definitions-{uuid.uuid4().hex}"
+    from customfields import display as customfield_display
+
+    customfield_display.namespace = f"customfield-user-names-{uuid.uuid4().hex}"
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True

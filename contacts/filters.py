@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.filters import IdFilter, StyledFilterSet
 from core.widgets import autocomplete_by_id, use_autocomplete
+from customfields.filters import CustomFieldsFilterMixin
 
 from .models import Contact, Organization
 
@@ -31,7 +32,8 @@ class _OwnerAutocomplete:
         return self._form
 
 
-class OrganizationFilter(_OwnerAutocomplete, StyledFilterSet):
+class OrganizationFilter(CustomFieldsFilterMixin, _OwnerAutocomplete, StyledFilterSet):
+    custom_fields_entity = "organization"
     q = django_filters.CharFilter(method="search", label=_("Search"))
     sector = django_filters.CharFilter(lookup_expr="iexact", label=_("Sector"))
     city = django_filters.CharFilter(lookup_expr="icontains", label=_("City"))
@@ -49,7 +51,8 @@ class OrganizationFilter(_OwnerAutocomplete, StyledFilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(vat_number__icontains=value) | Q(city__icontains=value))
 
 
-class ContactFilter(_OwnerAutocomplete, StyledFilterSet):
+class ContactFilter(CustomFieldsFilterMixin, _OwnerAutocomplete, StyledFilterSet):
+    custom_fields_entity = "contact"
     q = django_filters.CharFilter(method="search", label=_("Search"))
     organization = IdFilter(field_name="organization_id", label=_("Organization"))
     owner = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.filter(is_active=True))

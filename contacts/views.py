@@ -10,6 +10,7 @@ from accounts.permissions import can_edit
 from core.exports import MONEY, Column
 from core.views import archive_toggle, form_page, list_page, lookup_response, paginate, purge_page
 from customfields.columns import list_columns
+from customfields.display import list_context
 from customfields.exports import custom_export_columns
 from dedupe.forms import create_unless_duplicate, tax_id_taken_links
 from opportunities.selectors import opportunity_list
@@ -83,6 +84,7 @@ def organization_list(request):
         export_columns=lambda: [*ORGANIZATION_COLUMNS, *custom_export_columns("organization")],
         export_name="organizations",
         context=list_columns("organizations", request.GET),
+        context_extra=list_context("organization"),
     )
 
 
@@ -168,6 +170,7 @@ def contact_list(request):
         export_columns=lambda: [*CONTACT_COLUMNS, *custom_export_columns("contact")],
         export_name="contacts",
         context=list_columns("contacts", request.GET),
+        context_extra=list_context("contact"),
     )
 
 

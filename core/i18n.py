@@ -5,6 +5,7 @@ compiled with Babel by ``make install``/``run``/``test``/``web`` (``manage.py co
 and by the test session itself. ``catalog_problems`` is what the completeness test and CI check.
 """
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +42,7 @@ def compile_catalogs(*, force: bool = False) -> list[Path]:
         if not force and mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
         catalog = read_catalog(po_path)
-        tmp = mo_path.with_suffix(".mo.tmp")
+        tmp = mo_path.with_suffix(f".mo.{os.getpid()}.tmp")  # two test processes may compile at once
         with open(tmp, "wb") as handle:
             write_mo(handle, catalog, use_fuzzy=False)
         tmp.replace(mo_path)  # atomic: a server reading the catalog never sees half a file

@@ -59,6 +59,7 @@ def list_page(
     export_name="export",
     count=None,
     context=None,
+    context_extra=None,
 ):
     """A filtered, paginated list; ``?archived=1`` lists the archived records instead.
 
@@ -66,6 +67,8 @@ def list_page(
     select (not just the page on screen), in the list's order. ``count(filterset, archived)``, when
     given, returns the number of rows when it is known without counting them (else None).
     ``context``: more for the template (the columns a saved view shows, say).
+    ``context_extra(request, rows)`` adds to the page's context what the rows on screen need
+    (custom columns, say); it gets the page's rows as a list.
     """
     archived = request.GET.get("archived") == "1"
     queryset = selector(user=request.user, include_archived=archived)
@@ -78,6 +81,8 @@ def list_page(
             request, rows=filterset.qs.iterator(chunk_size=2000), columns=columns, filename=export_name
         )
     page = paginate(request, filterset.qs, count=count(filterset, archived) if count else None)
+    if context_extra:
+        page.object_list = list(page.object_list)
     context = {
         "filter": filterset,
         "page": page,
@@ -87,6 +92,7 @@ def list_page(
         # An empty list says "nothing yet" or "nothing matches" depending on this.
         "filtered": any(value.strip() for name, value in request.GET.items() if name in filterset.filters),
         **(context or {}),
+        **(context_extra(request, page.object_list) if context_extra else {}),
     }
     return render(request, template, context)
 

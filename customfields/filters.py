@@ -189,3 +189,85 @@ def _compare(expression, lookup: str, value) -> Q:
 
     classes = {"gte": lookups.GreaterThanOrEqual, "lte": lookups.LessThanOrEqual, "exact": lookups.Exact}
     return Q(classes[lookup](expression, value))
+
+
+# --- sorting by a custom field: ``?ordering=cf_<key>`` (``-cf_<key>`` descending), empty values last
+
+
+def sort_expression(definition):
+    """What a list is sorted by for ``definition``: numbers and money amounts as numbers, dates and
+    times as their ISO text (which sorts as they do), text case-insensitively, a single choice in the
+    order the administrator gave its choices, a user by name."""
+    from django.db.models import Case, IntegerField, OuterRef, Subquery, Value, When
+    from django.db.models.functions import Concat, Lower
+
+    key, t = definition.key, definition.type
+    if t in NUMBER_TYPES:
+        text = _key_text(key, "amount") if t == FieldType.MONEY else _key_text(key)
+        return Cast(text, DecimalField(max_digits=30, decimal_places=10))
+    if t == FieldType.CHOICE:
+        choices = enumerate(definition.choices or ())
+        whens = [When(Q(**{f"custom_fields__{key}": c["key"]}), then=Value(i)) for i, c in choices]
+        return Case(*whens, default=Value(None), output_field=IntegerField()) if whens else _key_text(key)
+    if t == FieldType.USER:
+        from accounts.models import User
+
+        names = User.objects.filter(pk=Cast(OuterRef(f"custom_fields__{key}"), IntegerField()))
+        name = Lower(Concat("last_name", Value(" "), "first_name", Value(" "), "username"))
+        return Subquery(names.annotate(sort_name=name).values("sort_name")[:1])
+    if t in (FieldType.DATE, FieldType.DATETIME, FieldType.BOOLEAN):
+        return _key_text(key)
+    return Lower(_key_text(key))
+
+
+class CustomOrderingFilter(django_filters.OrderingFilter):
+    """An OrderingFilter that also sorts by the custom fields of a record kind (``cf_<key>``)."""
+
+    def __init__(self, *args, custom=None, **kwargs):
+        self.custom = custom or {}
+        super().__init__(*args, **kwargs)
+
+    def get_ordering_value(self, param):
+        descending = param.startswith("-")
+        definition = self.custom.get(param[1:] if descending else param)
+        if definition is None:
+            return super().get_ordering_value(param)
+        expression = sort_expression(definition)
+        return expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+
+
+def custom_ordering(entity: str, ordering: django_filters.OrderingFilter | None) -> CustomOrderingFilter:
+    """``ordering`` (a FilterSet's own, or none) extended with the active custom fields of ``entity``."""
+    from .selectors import definitions_for
+
+    custom = {f"cf_{d.key}": d for d in definitions_for(entity) if d.type != FieldType.MULTI_CHOICE}
+    own = dict(ordering.param_map) if ordering is not None else {}
+    labels = {}
+    if ordering is not None:
+        labels = dict(ordering.extra.get("field_labels") or {})
+    fields = [(field, param) for param, field in own.items()] + [(name, name) for name in custom]
+    labels.update({name: d.label for name, d in custom.items()})
+    return CustomOrderingFilter(
+        fields=fields,
+        field_labels=labels,
+        custom=custom,
+        label=ordering.label if ordering is not None else _("Order by"),
+    )
+
+
+class CustomFieldsFilterMixin:
+    """Put before the FilterSet's base: its ``cf_`` filters (only the parameters sent) and its
+    ``ordering`` by custom fields (``cf_<key>``). ``custom_fields_entity`` names the record kind."""
+
+    custom_fields_entity = ""
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        entity = self.custom_fields_entity
+        self.filters.update(custom_filters(entity, data))
+        values = data.getlist("ordering") if hasattr(data, "getlist") else [(data or {}).get("ordering")]
+        asks = any(str(part).lstrip("-").startswith("cf_") for v in values if v for part in str(v).split(","))
+        if asks:  # only then: the filter form of every other page stays as it was
+            self.filters["ordering"] = custom_ordering(entity, self.filters.get("ordering"))
+            self.filters["ordering"].model = self._meta.model
+            self.filters["ordering"].parent = self

@@ -101,7 +101,7 @@ class CustomField(models.Model):
         for choice in self.choices or ():
             if choice.get("key") == key:
                 label = _translated(choice.get("label_it", ""), choice.get("label_en", ""))
-                return f"{label} ({_('removed')})" if choice.get("removed") else label
+                return str(_("%(label)s (removed)") % {"label": label}) if choice.get("removed") else label
         return str(key)
 
     def active_choices(self) -> list[tuple[str, str]]:

@@ -1,17 +1,34 @@
-"""Reads of custom field definitions, cached for the length of a request."""
+"""Reads of custom field definitions, cached for the length of a request and in the shared cache.
+
+Within a request the definitions are read once (a context variable). Across requests they come from
+the shared cache (Redis in production), dropped whenever a definition is saved or deleted
+(``customfields.apps``: the next request of every process reads the new ones), so a list page with
+ten custom columns or a board with fields on its cards costs no query for them. A write that
+bypasses ``save()`` is seen within ``DEFINITIONS_CACHE_SECONDS``; the cache being down is a miss.
+"""
 
 import contextvars
 
+from django.core.cache import cache
+from django.db import transaction
+
 from .models import CustomField
+
+DEFINITIONS_CACHE_SECONDS = 300
+# Part of the key: the test suite changes it for each test (rows come and go with rollbacks).
+namespace = "customfield-definitions"
 
 # None outside a request (a task, a shell, a test body): every read asks the database, so nothing
 # stale outlives a transaction. Inside a request: {} until the first read, then entity → definitions.
 _cache: contextvars.ContextVar[dict | None] = contextvars.ContextVar("customfield_definitions", default=None)
+# True between a definition's change and its commit: what is read then stays out of the shared cache.
+_changing: contextvars.ContextVar[bool] = contextvars.ContextVar("customfield_definitions_changing", default=False)
 
 
 def definitions_cache_start(*args, **kwargs) -> None:
     """A request starts: cache the definitions for its length."""
     _cache.set({})
+    _changing.set(False)
 
 
 def definitions_cache_stop(*args, **kwargs) -> None:
@@ -19,18 +36,30 @@ def definitions_cache_stop(*args, **kwargs) -> None:
 
 
 def definitions_forget() -> None:
-    """A definition changed: the rest of the request reads the new ones."""
+    """A definition changed: the rest of the request, and every later request, read the new ones."""
     if _cache.get() is not None:
         _cache.set({})
+    cache.delete(namespace)
+    _changing.set(True)
+    transaction.on_commit(_committed)
+
+
+def _committed() -> None:
+    _changing.set(False)
+    cache.delete(namespace)
 
 
 def _all() -> dict[str, list[CustomField]]:
     cached = _cache.get()
     if cached:
         return cached
-    rows: dict[str, list[CustomField]] = {}
-    for definition in CustomField.objects.order_by("entity", "order", "id"):
-        rows.setdefault(definition.entity, []).append(definition)
+    rows = cache.get(namespace)
+    if rows is None:
+        rows = {}
+        for definition in CustomField.objects.order_by("entity", "order", "id"):
+            rows.setdefault(definition.entity, []).append(definition)
+        if not _changing.get():
+            cache.set(namespace, rows, DEFINITIONS_CACHE_SECONDS)
     if cached is not None:
         cached.update(rows or {"": []})  # not empty, so the next read knows it was loaded
     return rows

@@ -425,7 +425,8 @@ def _fields() -> dict[str, list[Field]]:
 
 
 def fields_for(kind: str) -> list[Field]:
-    return _fields()[kind]
+    """The fields a column of an import of ``kind`` can fill: the record's own, then its custom ones."""
+    return [*_fields()[kind], *custom_fields_for(kind)]
 
 
 # Words other CRMs put before or after a field's name: Pipedrive's "Deal - Title", HubSpot's "Deal
@@ -496,3 +497,126 @@ def mapping_errors(kind: str, mapping: dict, headers: list[str], defaults: dict 
     if kind == ImportKind.CONTACT and not (mapping.get("first_name") or mapping.get("last_name")):
         errors["last_name"] = _("Choose the column of the first or the last name.")
     return errors
+
+
+# --- custom fields: one import field per active definition of the record kind, named
+# ``custom_fields.<key>`` like the services' errors, so a refused value names the file's column.
+
+CUSTOM_PREFIX = "custom_fields."
+CUSTOM_ENTITY = {
+    ImportKind.ORGANIZATION: "organization",
+    ImportKind.CONTACT: "contact",
+    ImportKind.PRODUCT: "product",
+    ImportKind.OPPORTUNITY: "deal",
+}
+_CURRENCY_IN_TEXT = re.compile(r"\b([A-Za-z]{3})\b")
+
+
+def _custom_choice_parser(definition):
+    """A choice by its key or its label in either language, ignoring case; several separated by
+    commas or semicolons for a multiple choice. The service then refuses a removed one."""
+    names = {}
+    for choice in definition.choices or ():
+        for name in (choice.get("key"), choice.get("label_it"), choice.get("label_en")):
+            if name:
+                names.setdefault(header_key(name), choice["key"])
+
+    def one(text):
+        key = names.get(header_key(text))
+        if key is None:
+            allowed = ", ".join(label for _key, label in definition.active_choices())
+            raise CellError(_("%(value)s is not one of: %(allowed)s.") % {"value": text, "allowed": allowed})
+        return key
+
+    def parse(value):
+        text = parse_text(value)
+        if not text:
+            return ""
+        if definition.type == "multi_choice":
+            return [one(part.strip()) for part in re.split(r"[,;|]", text) if part.strip()]
+        return one(text)
+
+    return parse
+
+
+def _custom_user_parser():
+    """A user by username, e-mail or full name (the active ones, read once per import)."""
+    users: dict[str, int] = {}
+
+    def parse(value):
+        text = parse_text(value)
+        if not text:
+            return ""
+        if not users:
+            from accounts.models import User
+
+            for user in User.objects.filter(is_active=True).order_by("-pk"):
+                for name in (user.username, user.email, user.get_full_name()):
+                    if name:
+                        users[header_key(name)] = user.pk
+        pk = users.get(header_key(text))
+        if pk is None:
+            raise CellError(_("%(value)s is not a user of the CRM.") % {"value": text})
+        return pk
+
+    return parse
+
+
+def _custom_money(value):
+    from core.currency import base_currency
+
+    if value in ("", None):
+        return ""
+    found = _CURRENCY_IN_TEXT.search(str(value)) if isinstance(value, str) else None
+    amount = parse_decimal(_CURRENCY_IN_TEXT.sub("", str(value)) if found else value)
+    if amount is None:
+        return ""
+    return {"amount": str(amount), "currency": found.group(1).upper() if found else base_currency()}
+
+
+def _blank_or(parse, convert=lambda v: v):
+    def wrapped(value):
+        if value in ("", None) or (isinstance(value, str) and not value.strip()):
+            return ""
+        parsed = parse(value)
+        return "" if parsed is None else convert(parsed)
+
+    return wrapped
+
+
+def _custom_parser(definition):
+    t = definition.type
+    if t in ("choice", "multi_choice"):
+        return _custom_choice_parser(definition)
+    if t == "user":
+        return _custom_user_parser()
+    if t == "money":
+        return _custom_money
+    if t == "integer":
+        return _blank_or(parse_int)
+    if t == "decimal":
+        return _blank_or(parse_decimal, str)
+    if t == "percent":
+        return _blank_or(lambda v: parse_decimal(str(v).replace("%", "")), str)
+    if t == "date":
+        return _blank_or(parse_date, lambda d: d.isoformat())
+    if t == "boolean":
+        return _blank_or(parse_bool)
+    return parse_text  # text, long text, URL, e-mail, phone, date and time: the service validates them
+
+
+def custom_fields_for(kind: str) -> list[Field]:
+    from customfields.selectors import definitions_for
+
+    entity = CUSTOM_ENTITY.get(kind)
+    if entity is None:
+        return []
+    return [
+        Field(
+            CUSTOM_PREFIX + d.key,
+            d.label,
+            parse=_custom_parser(d),
+            synonyms=[d.key, d.label_it, d.label_en],
+        )
+        for d in definitions_for(entity)
+    ]

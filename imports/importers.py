@@ -34,7 +34,7 @@ from pipeline.models import LostReason
 from products.models import Product
 from products.services import product_create, product_update
 
-from .fields import FRACTION, PERCENT, fields_for
+from .fields import CUSTOM_PREFIX, FRACTION, PERCENT, fields_for
 from .keys import compact_key, name_key
 from .models import ImportKind
 from .values import LOST, OPEN, SKIP, STATUS_LABELS, WON, ValueCatalogue, value_resolve
@@ -51,8 +51,13 @@ class RowError(Exception):
 
 
 def _present(values: dict) -> dict:
-    """Only the cells that hold something: an empty cell never erases what a record already has."""
-    return {k: v for k, v in values.items() if v not in ("", None)}
+    """Only the cells that hold something: an empty cell never erases what a record already has.
+    Custom field cells (``custom_fields.<key>``) are gathered into ``custom_fields`` for the service."""
+    data = {k: v for k, v in values.items() if v not in ("", None, [])}
+    custom = {k.removeprefix(CUSTOM_PREFIX): data.pop(k) for k in list(data) if k.startswith(CUSTOM_PREFIX)}
+    if custom:
+        data["custom_fields"] = custom
+    return data
 
 
 def _noon(day: datetime.date) -> datetime.datetime:
@@ -202,7 +207,11 @@ class ProductImporter(Importer):
         else:
             if compact_key(product.name) == compact_key(data["name"]):
                 data.pop("name")  # "GTXPro" is "GTX Pro": keep the spelling already there
+            custom = data.pop("custom_fields", None) or {}
             changed = {k: v for k, v in data.items() if getattr(product, k) != v}
+            stored = product.custom_fields or {}
+            if any(stored.get(key) != value for key, value in custom.items()):
+                changed["custom_fields"] = custom  # the service validates and converts them
             action = "updated" if changed else "unchanged"
             if changed:
                 product = product_update(product=product, user=self.user, data=changed)
@@ -517,6 +526,7 @@ class OpportunityImporter(Importer):
                 "description",
                 "lead_source",
                 "external_id",
+                "custom_fields",
             )
             if key in data
         }

@@ -9,7 +9,7 @@ from accounts.permissions import owned_by_visible_q
 from contacts.models import Contact, Organization
 from core.filters import IdFilter, PlausibleIsoDateTimeFilter, StyledFilterSet
 from core.widgets import autocomplete_by_id, use_autocomplete
-from customfields.filters import custom_filters
+from customfields.filters import CustomFieldsFilterMixin
 from pipeline.models import Pipeline, Stage
 
 from .deal_filters import search_deals
@@ -27,8 +27,12 @@ class ScopeFilter(django_filters.ChoiceFilter):
     field_class = _ScopeField
 
 
-class OpportunityFilter(StyledFilterSet):
-    """Every filter of the deal list, the board and the API. ``scope`` needs ``request``."""
+class OpportunityFilter(CustomFieldsFilterMixin, StyledFilterSet):
+    """Every filter of the deal list, the board and the API. ``scope`` needs ``request``.
+    ``?cf_<key>=…`` filters on custom field values and ``?ordering=cf_<key>`` sorts by one
+    (customfields.filters)."""
+
+    custom_fields_entity = "deal"
 
     q = django_filters.CharFilter(method="search", label=_("Search"))
     scope = ScopeFilter(
@@ -102,11 +106,6 @@ class OpportunityFilter(StyledFilterSet):
     class Meta:
         model = Opportunity
         fields = []
-
-    def __init__(self, data=None, *args, **kwargs):
-        super().__init__(data, *args, **kwargs)
-        # ?cf_<key>=… filters on custom field values (customfields.filters), for the given ones only.
-        self.filters.update(custom_filters("deal", data))
 
     @property
     def form(self):

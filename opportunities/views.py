@@ -19,6 +19,7 @@ from core.exceptions import StaleVersionError
 from core.exports import BASE_AMOUNT_LABEL, MONEY, Column
 from core.views import archive_toggle, form_add_errors, form_page, list_page, purge_page
 from customfields.columns import list_columns
+from customfields.display import custom_list_columns, list_context, rows_attach
 from customfields.exports import custom_export_columns
 from pipeline.models import LostReason
 
@@ -76,6 +77,7 @@ def opportunity_list(request):
         export_name="deals",
         count=count,
         context=list_columns("deals", request.GET),
+        context_extra=list_context("deal"),
     )
 
 
@@ -270,7 +272,10 @@ def opportunity_field_edit(request, pk, field):
                     pk=pk
                 )
                 # The list's columns: those of the page the cell is on (its address has them).
-                columns = list_columns("deals", QueryDict(urlsplit(request.headers.get("referer", "")).query))
+                params = QueryDict(urlsplit(request.headers.get("referer", "")).query)
+                columns = list_columns("deals", params)
+                chosen = request.POST.getlist("columns") or params.getlist("columns")
+                rows_attach(custom_list_columns("deal", chosen), [deal])
                 row = render_to_string("opportunities/_list_row.html", {"deal": deal, **columns}, request=request)
                 return JsonResponse({"ok": True, "message": str(_("Changes saved.")), "row": row})
             return JsonResponse({"ok": True, "message": str(_("Changes saved.")), "fragments": _fragments(request, pk)})

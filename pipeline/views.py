@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.permissions import ChangeNotAllowed
 from contacts.models import Organization
 from core.exceptions import StaleVersionError, ValidationError
+from customfields.display import card_fields, rows_attach
 from opportunities import selectors as opportunity_selectors
 from opportunities.deal_filters import DealFilters, deals_matching
 from opportunities.models import Opportunity
@@ -51,7 +52,7 @@ def _pipeline_or_default(pk=None) -> Pipeline:
 def _move_menu(stages, lost_reasons, cards=()) -> dict:
     """The options of the cards' "Move to…" menus, rendered once per board instead of once per card
     (the template loops were most of the board's rendering time); each card gets its stage selected."""
-    stages = list(stages)
+    stages, cards = list(stages), list(cards)
     options = {
         stage.pk: format_html_join(
             "",
@@ -65,6 +66,8 @@ def _move_menu(stages, lost_reasons, cards=()) -> dict:
     }
     for card in cards:
         card.stage_options = options.get(card.stage_id, "")
+    # The custom fields marked "show on cards", formatted (no query: definitions and user names are cached).
+    rows_attach(card_fields("deal"), cards, "card_custom")
     return {
         "lost_stage_ids": ",".join(str(stage.pk) for stage in stages if stage.is_lost),
         "lost_reason_options": format_html_join(

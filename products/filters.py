@@ -5,11 +5,13 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.filters import StyledFilterSet
+from customfields.filters import CustomFieldsFilterMixin
 
 from .models import Product, VatRate
 
 
-class ProductFilter(StyledFilterSet):
+class ProductFilter(CustomFieldsFilterMixin, StyledFilterSet):
+    custom_fields_entity = "product"
     q = django_filters.CharFilter(method="search", label=_("Search"))
     kind = django_filters.ChoiceFilter(choices=Product.Kind.choices, label=_("Kind"))
     vat_rate = django_filters.ChoiceFilter(choices=VatRate.choices, label=_("VAT rate"))

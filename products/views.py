@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _l
 
 from core.exports import MONEY, Column
 from core.views import form_page, list_page
+from customfields.display import list_context
 from customfields.exports import custom_export_columns
 
 from . import selectors, services
@@ -45,6 +46,7 @@ def product_list(request):
         template="products/product_list.html",
         export_columns=lambda: [*EXPORT_COLUMNS, *custom_export_columns("product")],
         export_name="products",
+        context_extra=list_context("product"),
     )
 
 

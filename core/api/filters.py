@@ -22,4 +22,6 @@ class StableOrderingFilterBackend(DjangoFilterBackend):
         order = [o for o in queryset.query.order_by if o not in ("id", "-id", "pk", "-pk")]
         order = order or getattr(view, "default_ordering", ["-id"])
         # Tie-break in the direction of the first key, so (created_at DESC, id DESC) can use its index.
-        return queryset.order_by(*order, "-id" if str(order[0]).startswith("-") else "id")
+        first = order[0]  # a field name, or an expression (a custom field: customfields.filters)
+        descending = getattr(first, "descending", False) or str(first).startswith("-")
+        return queryset.order_by(*order, "-id" if descending else "id")

@@ -46,12 +46,6 @@ def number(value, digits=0):
 
 
 @register.filter
-def column_value(column, record):
-    """``column|column_value:record``: a chosen column's cell (``customfields.columns.CustomColumn``)."""
-    return column.value(record)
-
-
-@register.filter
 def is_past(value):
     """True for a date or datetime before today (overdue deadlines)."""
     if not value:

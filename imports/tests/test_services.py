@@ -49,6 +49,7 @@ def run(kind, rows, user, mapping=None, dry_run=False, name="f.csv"):
     )
 
 
+@pytest.mark.django_db  # the record kind's custom fields are import fields too (none here)
 def test_auto_mapping_matches_english_italian_and_sloppy_headers():
     headers = ["Ragione Sociale", "Partita IVA", "Codice fiscale", "CAP", "Città", "E-mail ", "Fatturato", "Other"]
     assert auto_mapping(ImportKind.ORGANIZATION, headers) == {

@@ -206,7 +206,13 @@
     var name = form.getAttribute("data-inline-form");
     var row = cell.closest("tr[data-opportunity-id]");
     var body = new FormData(form);
-    if (row) { body.append("row", "1"); }
+    if (row) {
+      body.append("row", "1");
+      // The custom columns the list shows (?columns=), so the redrawn row has the same cells.
+      new URLSearchParams(window.location.search).getAll("columns").forEach(function (column) {
+        body.append("columns", column);
+      });
+    }
     postJSON(form.getAttribute("action"), body).then(function (result) {
       if (result.status === 200 && result.body.ok && result.body.row && row) {
         originals.delete(cell);
