@@ -270,6 +270,32 @@ def contact_candidates(*, user, data: dict, exclude_pk=None) -> list[Candidate]:
     return _dedupe(found, exclude_pk)
 
 
+def contact_same_in_organization(organization, *, first_name: str = "", last_name: str = "", phone: str = ""):
+    """The active contact of ``organization`` who is the person described: the same phone (E.164)
+    or the same name (case, accents and punctuation ignored); None when there is none.
+
+    For a path with no one to confirm the match (the web form, when the e-mail is new): only within
+    the company, so two people sharing a switchboard number elsewhere are never joined."""
+    wanted = phone_key(phone)
+    key = person_key(first_name, last_name)
+    if not (wanted or key) or organization is None or organization.pk is None:
+        return None
+    contacts = list(
+        Contact.objects.filter(organization=organization, archived_at__isnull=True)
+        .order_by("pk")
+        .only("pk", "first_name", "last_name", "phone", "mobile", "organization_id")[:500]
+    )
+    if wanted:
+        for contact in contacts:
+            if wanted in {phone_key(contact.phone), phone_key(contact.mobile)}:
+                return contact
+    if key:
+        for contact in contacts:
+            if person_key(contact.first_name, contact.last_name) == key:
+                return contact
+    return None
+
+
 def organizations_named(name: str, queryset=None) -> list[Organization]:
     """Organizations of ``queryset`` (every organization by default) whose normalised name is
     ``name``'s, in one query: for the entry paths with nobody to ask (a web form), which reuse the

@@ -22,8 +22,8 @@ from contacts.services import contact_create, organization_create
 from contacts.validators import vat_number_canonical
 from core.exceptions import DomainError, ValidationError
 from core.outbox import event_emit
+from dedupe.detection import contact_same_in_organization, organization_same, tax_id_key
 from dedupe.detection import name_key as org_name_key
-from dedupe.detection import organization_same, tax_id_key
 from opportunities.models import Status
 from opportunities.services import opportunity_create
 from privacy.services.consent import consent_record
@@ -208,6 +208,12 @@ def _lead_create(submission: Submission) -> Submission:
         organization = organization_create(
             user=acting,
             data={"name": (company or vat)[:200], "vat_number": vat, "owner": owner, "phone": fields.get("phone", "")},
+        )
+    if contact is None and organization is not None:
+        # A new address of someone the company already has (same phone, or same name there).
+        first, last = _split_name(fields.get("name", ""), email)
+        contact = contact_same_in_organization(
+            organization, first_name=first, last_name=last, phone=fields.get("phone", "")
         )
     if contact is None:
         first, last = _split_name(fields.get("name", ""), email)

@@ -209,3 +209,41 @@ def test_organization_written_another_way_is_the_same_company(webform):
     assert Organization.objects.count() == 1
     other = receive(webform, {**FIELDS, "email": "luca@example.com", "company": "Bianchi & Figli S.p.A."})
     assert other.organization.name == "Bianchi & Figli S.p.A." and Organization.objects.count() == 2
+
+
+def test_a_new_address_of_a_person_the_company_has_reuses_them_by_phone_or_name(webform):
+    """Duplicates on the web-form path (issue 22): the e-mail is new, but the company already has
+    this person, by phone (in any spelling) or by name (case and accents ignored)."""
+    org = OrganizationFactory(name="Ferri S.r.l.")
+    by_phone = ContactFactory(organization=org, first_name="Anna", last_name="Neri", phone="02 1234 5678", email="")
+    by_name = ContactFactory(organization=org, first_name="Niccolò", last_name="Cianciolo", email="nc@ferri.example")
+    contacts = Contact.objects.count()
+
+    first = receive(
+        webform,
+        {
+            **FIELDS,
+            "name": "A. Neri",
+            "email": "anna.neri@gmail.example",
+            "company": "FERRI SRL",
+            "phone": "+39 02 12345678",
+        },
+    )
+    second = receive(
+        webform, {**FIELDS, "name": "NICCOLO CIANCIOLO", "email": "niccolo@altro.example", "company": "Ferri srl"}
+    )
+
+    assert first.contact == by_phone and second.contact == by_name
+    assert Contact.objects.count() == contacts
+    assert first.opportunity.contact == by_phone and second.opportunity.organization == org
+
+
+def test_the_same_phone_at_another_company_is_another_person(webform):
+    """Without anyone to confirm it, a phone number is matched only within the company (a shared
+    switchboard number elsewhere joins nobody)."""
+    ContactFactory(organization=OrganizationFactory(name="Bianchi SpA"), phone="02 1234 5678", first_name="Anna")
+    submission = receive(
+        webform, {**FIELDS, "email": "new@verdi.example", "company": "Verdi Srl", "phone": "0212345678"}
+    )
+    assert submission.contact.organization.name == "Verdi Srl"
+    assert Contact.objects.filter(phone__contains="1234").count() == 2
