@@ -11,6 +11,7 @@ exactly once; a handler that raises leaves the event pending for a retry with ba
 """
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
@@ -82,6 +83,9 @@ def request_dispatch() -> None:
     task_request("core.tasks.outbox_dispatch", waiting="outbox events")
 
 
+_tasks_import_lock = threading.Lock()
+
+
 def registered_task(name: str):
     """The Celery task called ``name``. Code below the tasks (services, the outbox) asks for a task
     by name instead of importing it: tasks import services, never the other way round. A process
@@ -89,7 +93,11 @@ def registered_task(name: str):
     when it starts; a name no app defines is a KeyError, not a silently lost job."""
     app = current_app._get_current_object()
     if name not in app.tasks:
-        app.loader.import_default_modules()  # Celery's autodiscovery (crm/celery.py)
+        # One thread imports, the others wait for it: a thread that saw the import half done found
+        # no task yet (50 web-form posts at once, each in its own thread).
+        with _tasks_import_lock:
+            if name not in app.tasks:
+                app.loader.import_default_modules()  # Celery's autodiscovery (crm/celery.py)
     return app.tasks[name]
 
 
