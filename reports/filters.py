@@ -21,6 +21,8 @@ from accounts.permissions import sees_everything, team_ids
 from core.currency import base_currency, currency_choices
 from core.dates import date_label
 from core.filters import StyledFilterSet
+from customfields.models import FieldType
+from customfields.selectors import definitions_for
 from opportunities.models import LeadSource, Opportunity, OpportunityLine, OpportunityType
 from pipeline.models import Pipeline
 from products.models import Product
@@ -90,6 +92,20 @@ DATE_LABELS = {
 }
 
 
+def custom_group_choices() -> list[tuple[str, str]]:
+    """The groupings the single-choice custom fields of deals and organizations offer (definitions
+    from the per-request cache)."""
+    choices = []
+    for prefix, entity in (("cf_", "deal"), ("org_cf_", "organization")):
+        for definition in definitions_for(entity):
+            if definition.type == FieldType.CHOICE:
+                label = (
+                    definition.label if entity == "deal" else _("Organization: %(field)s") % {"field": definition.label}
+                )
+                choices.append((f"{prefix}{definition.key}", label))
+    return choices
+
+
 class ReportFilter(StyledFilterSet):
     """Filters of every report. ``date_field`` says which date the range applies to; ``group_by``
     (won/lost; the funnel's with ``group_choices``) and ``currency`` are read by the selectors, not applied here."""
@@ -131,6 +147,10 @@ class ReportFilter(StyledFilterSet):
             # Another report's groupings (the funnel's), optional: no grouping by default.
             self.filters["group_by"].extra.update(choices=group_choices, empty_label=_("No grouping"))
             self.default_group_by = ""
+        if with_group_by:
+            # The single-choice custom fields of deals and organizations group too (issue 17).
+            choices = self.filters["group_by"].extra.get("choices", GROUP_BY)
+            self.filters["group_by"].extra["choices"] = [*choices, *custom_group_choices()]
         if user is not None and not sees_everything(user):
             # Offer only the people and teams whose deals the reader may see.
             teams = team_ids(user)

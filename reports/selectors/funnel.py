@@ -92,7 +92,7 @@ class FunnelReport:
 
     @property
     def group_label(self) -> str:
-        return str(dict(FUNNEL_GROUP_BY).get(self.group_by, ""))
+        return str(dict(self.filter.filters["group_by"].extra["choices"]).get(self.group_by, ""))
 
     def as_dict(self) -> dict:
         return {

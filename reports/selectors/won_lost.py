@@ -17,11 +17,11 @@ from core.dates import month_label, quarter_label
 from opportunities.models import LeadSource, OpportunityLine, OpportunityType
 from pipeline.models import LostReason
 
-from ..filters import GROUP_BY, ReportFilter
+from ..filters import ReportFilter
 from .common import (
-    SOURCE_GROUPS,
     TENTH,
     all_of,
+    is_source_group,
     local_date,
     ratio,
     report_filter,
@@ -131,7 +131,7 @@ class WonLostReport:
 
     @property
     def group_label(self) -> str:
-        return str(dict(GROUP_BY)[self.group_by])
+        return str(dict(self.filter.filters["group_by"].extra["choices"]).get(self.group_by, ""))
 
     def as_dict(self) -> dict:
         return {
@@ -193,7 +193,7 @@ def _group_key(group_by: str):
     }
     if group_by in keys:
         return keys[group_by]
-    if group_by in SOURCE_GROUPS:
+    if is_source_group(group_by):
         return source_group_key(group_by)
     if group_by == "product":
         return _main_product("product_id")
@@ -206,7 +206,7 @@ def _group_key(group_by: str):
 
 def _group_names(group_by: str, keys: set) -> dict:
     """Names of the owners, teams, lost reasons or products keyed by id: one query, or none."""
-    if group_by in SOURCE_GROUPS:
+    if is_source_group(group_by):
         return source_group_names(group_by, keys)
     keys = {k for k in keys if k is not None}
     if not keys or group_by not in ("owner", "team", "lost_reason", "product"):
@@ -229,7 +229,7 @@ def _group_names(group_by: str, keys: set) -> dict:
 
 def _group_label(group_by: str, key, names: dict) -> tuple[str | None, str, tuple]:
     """(key as text, label a person reads, sort key)."""
-    if group_by in SOURCE_GROUPS:
+    if is_source_group(group_by):
         return source_group_label(group_by, key, names)
     if key is None or key == "":
         empty = {
