@@ -26,9 +26,10 @@ from django.db.models import DecimalField, Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
+from rest_framework.request import Request
 
 from .models import FieldType
-from .selectors import definition_get
+from .selectors import definition_get, definitions_for
 
 PARAM = re.compile(r"^cf_([a-z][a-z0-9_]*?)(?:__(in|min|max|contains|empty))?$")
 TEXT_TYPES = {FieldType.TEXT, FieldType.LONG_TEXT, FieldType.URL, FieldType.EMAIL, FieldType.PHONE}
@@ -57,7 +58,7 @@ def _form_field(definition, op: str) -> forms.Field:
     if op == "in":
         return forms.MultipleChoiceField(choices=choices, label=label)
     if t in (FieldType.CHOICE, FieldType.MULTI_CHOICE):
-        return forms.ChoiceField(choices=choices, label=label)
+        return forms.ChoiceField(choices=[("", _("Any"))] + choices, label=label, required=False)
     if t == FieldType.BOOLEAN:
         return forms.NullBooleanField(label=label)
     if t == FieldType.INTEGER and op == "":
@@ -265,6 +266,12 @@ class CustomFieldsFilterMixin:
         super().__init__(data, *args, **kwargs)
         entity = self.custom_fields_entity
         self.filters.update(custom_filters(entity, data))
+        # Every single-choice field is offered in the filter form of the pages (board and lists),
+        # asked for or not; the API filters by what is sent, and reads no definition otherwise.
+        for definition in [] if isinstance(self.request, Request) else definitions_for(entity):
+            name = f"cf_{definition.key}"
+            if definition.type == FieldType.CHOICE and name not in self.filters:
+                self.filters[name] = CustomValueFilter(definition=definition, op="", field_name=name)
         values = data.getlist("ordering") if hasattr(data, "getlist") else [(data or {}).get("ordering")]
         asks = any(str(part).lstrip("-").startswith("cf_") for v in values if v for part in str(v).split(","))
         if asks:  # only then: the filter form of every other page stays as it was

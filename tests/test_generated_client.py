@@ -33,7 +33,13 @@ def generated_client(live_server, tmp_path):
     schema = response.json()
     (tmp_path / "schema.json").write_text(json.dumps(schema))
     # No post-hooks: the generator's default runs ruff on the output, which is not ours to lint.
-    (tmp_path / "config.json").write_text(json.dumps({"package_name_override": PACKAGE, "post_hooks": []}))
+    # A zip (the privacy export) is binary content to the generator, as a document download is.
+    config = {
+        "package_name_override": PACKAGE,
+        "post_hooks": [],
+        "content_type_overrides": {"application/zip": "application/octet-stream"},
+    }
+    (tmp_path / "config.json").write_text(json.dumps(config))
     generator = Path(sys.executable).with_name("openapi-python-client")
     result = subprocess.run(  # noqa: S603 (our own dev tool, from this virtualenv)
         [

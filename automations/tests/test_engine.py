@@ -440,6 +440,9 @@ def test_a_move_with_twenty_active_rules_keeps_its_query_budget(
     first = OpportunityFactory(owner=rep, stage=stages["New"])
     second = OpportunityFactory(owner=rep, stage=stages["New"])
     client.force_login(rep)
+    # The session's first request reads more (the user into the cache): measure from the second.
+    with django_capture_on_commit_callbacks(execute=False):
+        _move(client, OpportunityFactory(owner=rep, stage=stages["New"]), stages["Qualifying"])
     with CaptureQueriesContext(connection) as baseline, django_capture_on_commit_callbacks(execute=False):
         _move(client, first, stages["Demo scheduled"])
     for index in range(20):
