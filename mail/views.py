@@ -40,6 +40,17 @@ def _email_or_404(user, pk) -> EmailMessage:
         raise Http404 from None
 
 
+def _id_param(request, name: str) -> int | None:
+    """The id a link or the form passes as ``name``; not a whole number is a 404 (a hand-edited
+    address), never a 500."""
+    value = request.GET.get(name) or request.POST.get(name)
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise Http404
+    return int(value)
+
+
 def _form_errors(form, exc) -> None:
     for field, errors in getattr(exc, "message_dict", {"__all__": exc.messages}).items():
         form.add_error(field if field in form.fields else None, errors)
@@ -211,11 +222,11 @@ def compose(request, kind, pk):
         raise Http404
     record = _record_or_404(request.user, kind, pk)
     reply_to = None
-    if request.GET.get("reply") or request.POST.get("reply"):
-        reply_to = _email_or_404(request.user, request.GET.get("reply") or request.POST.get("reply"))
+    if reply_id := _id_param(request, "reply"):
+        reply_to = _email_or_404(request.user, reply_id)
     quote = None
-    if kind == "opportunity" and (request.GET.get("quote") or request.POST.get("quote")):
-        quote = get_object_or_404(record.quotes.all(), pk=request.GET.get("quote") or request.POST.get("quote"))
+    if kind == "opportunity" and (quote_id := _id_param(request, "quote")):
+        quote = get_object_or_404(record.quotes.all(), pk=quote_id)
     documents = Document.objects.visible_to(request.user).filter(**{kind: record})
     opportunity = record if kind == "opportunity" else None
     contact = record if kind == "contact" else None

@@ -166,3 +166,12 @@ def test_compose_names_the_bad_field(client, rep, deal):
         reverse("mail:compose", args=["opportunity", deal.pk]), {"to": "non-un-indirizzo", "subject": "x", "body": "y"}
     )
     assert response.status_code == 200 and "to" in response.context["form"].errors
+
+
+@pytest.mark.parametrize("param", ["reply", "quote"])
+@pytest.mark.parametrize("value", ["abc", "1e30", "9" * 40, "-1"])
+def test_compose_with_a_hand_edited_id_is_a_404_not_a_500(client, rep, deal, param, value):
+    client.force_login(rep)
+    url = reverse("mail:compose", args=["opportunity", deal.pk])
+    assert client.get(url, {param: value}).status_code == 404
+    assert client.post(url, {param: value, "to": "a@example.com", "subject": "x", "body": "y"}).status_code == 404
